@@ -1,0 +1,23 @@
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+
+class OneLineErrorCommand(BaseCommand):
+    """A management command whose every usage error is one line on stderr and a non-zero exit.
+
+    argparse would print the usage block and exit 2; scripts that call our commands want the
+    reason alone, the way CommandError reports it.
+    """
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.called_from_command_line = False  # argparse errors raise CommandError instead
+        return parser
+
+    def run_from_argv(self, argv):
+        try:
+            super().run_from_argv(argv)
+        except CommandError as exc:  # raised while parsing, outside BaseCommand's own handler
+            self.stderr.write(f"CommandError: {exc}")
+            sys.exit(exc.returncode)

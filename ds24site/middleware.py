@@ -1,0 +1,88 @@
+import ipaddress
+import logging
+from functools import cache
+
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.http import HttpResponse
+
+logger = logging.getLogger(__name__)
+
+
+def parse_networks(values) -> tuple:
+    """IP networks from strings like "10.0.0.1" or "10.0.0.0/8"; ValueError names a bad one."""
+    networks = []
+    for value in values:
+        try:
+            networks.append(ipaddress.ip_network(value.strip(), strict=False))
+        except ValueError:
+            raise ValueError(f"{value!r} is not an IP address or network") from None
+    return tuple(networks)
+
+
+@cache
+def _trusted_networks(values: tuple[str, ...]) -> tuple:
+    return parse_networks(values)
+
+
+def _is_trusted(address: str, networks) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+class TrustedProxyMiddleware:
+    """Believes X-Forwarded-For and X-Forwarded-Proto only from peers in TRUSTED_PROXIES.
+
+    The client address is the right-most X-Forwarded-For entry that is not itself a trusted
+    proxy; anything left of it could have been written by the client. With no trusted proxies
+    configured, REMOTE_ADDR stands and the headers are ignored.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        networks = _trusted_networks(tuple(settings.TRUSTED_PROXIES))
+        meta = request.META
+        if networks and _is_trusted(meta.get("REMOTE_ADDR", ""), networks):
+            forwarded_for = meta.get("HTTP_X_FORWARDED_FOR", "")
+            hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+            while hops and _is_trusted(hops[-1], networks):
+                hops.pop()
+            if hops:
+                meta["REMOTE_ADDR"] = hops[-1]
+            proto = meta.get("HTTP_X_FORWARDED_PROTO", "").split(",")[0].strip().lower()
+            if proto in ("http", "https"):
+                meta["wsgi.url_scheme"] = proto
+        return self.get_response(request)
+
+
+class HealthCheckMiddleware:
+    """`/healthz`: 200 when the database answers a query, 503 when it does not.
+
+    Deliberately ahead of host validation, sessions and auth: load balancers probe by IP and
+    need no credentials, and the body says nothing about the system beyond up or down.
+    """
+
+    path = "/healthz"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info.rstrip("/") != self.path:
+            return self.get_response(request)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+                cursor.fetchone()
+        except DatabaseError:
+            logger.exception("health check: database unavailable")
+            response = HttpResponse("unavailable\n", status=503, content_type="text/plain")
+        else:
+            response = HttpResponse("ok\n", content_type="text/plain")
+        response["Cache-Control"] = "no-store"
+        return response

@@ -1,0 +1,25 @@
+"""A pytest plugin (loaded with -p, before Django reads its settings) that pins the environment
+the suite runs in, so a developer's .env cannot change what the tests see.
+
+DATABASE_URL is the one variable taken from outside: `make test` runs on SQLite without it and
+on PostgreSQL with it.
+"""
+
+import os
+
+os.environ["DJANGO_READ_DOT_ENV_FILE"] = "false"
+os.environ["DJANGO_SETTINGS_MODULE"] = "ds24site.settings"
+os.environ["SECRET_KEY"] = "test-secret-key-not-for-production-0123456789abcdefghijklmnop"
+# Two fixed keys: tests of rotation need an older key that still decrypts.
+os.environ["FIELD_ENCRYPTION_KEY"] = (
+    "dGVzdC1rZXktbmV3ZXN0LTAxMjM0NTY3ODlhYmNkZWY=,dGVzdC1rZXktb2xkZXItLTAxMjM0NTY3ODlhYmNkZWY="
+)
+os.environ["SITE_URL"] = "https://ds24.example.com"
+os.environ["ALLOWED_HOSTS"] = "ds24.example.com,testserver,localhost,127.0.0.1"
+os.environ["DEBUG"] = "false"
+# Manifest storage needs collectstatic; tests render admin pages without it.
+os.environ["STATICFILES_STORAGE"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
+# Plain-http test requests; tests of the redirect turn it on.
+os.environ["SECURE_SSL_REDIRECT"] = "false"
+for name in ("TRUSTED_PROXIES", "IPN_MAX_BODY_BYTES"):
+    os.environ.pop(name, None)

@@ -1,0 +1,147 @@
+"""What an IPN is on the wire: its events, its form encoding, and how one is identified.
+
+Pure functions over the received parameters; no database. Facts are from
+shared/digistore24.md §1 and §3.
+"""
+
+import hashlib
+import json
+from decimal import Decimal, InvalidOperation
+from urllib.parse import parse_qsl
+
+from webhooks.signing import SIGNATURE_KEYS
+
+CONNECTION_TEST = "connection_test"
+
+# Events that pay or return money; each carries its own transaction_id.
+MONEY_EVENTS = ("on_payment", "on_payment_subscription_signup", "on_refund", "on_chargeback")
+ORDER_EVENTS = (
+    "on_payment",
+    "on_refund",
+    "on_chargeback",
+    "on_payment_missed",
+    "payment_denial",
+    "on_rebill_cancelled",
+    "on_rebill_resumed",
+    "last_paid_day",
+)
+KNOWN_EVENTS = (
+    *ORDER_EVENTS,
+    "on_payment_subscription_signup",
+    "eticket",
+    "on_affiliation",
+    "custom_form",
+    CONNECTION_TEST,
+)
+
+# The three Watch triggers, and one webhook for everything.
+KIND_PAYMENTS = "payments"
+KIND_ETICKETS = "etickets"
+KIND_AFFILIATIONS = "affiliations"
+KIND_ALL = "all"
+KIND_DEFAULT_EVENTS = {
+    KIND_PAYMENTS: ORDER_EVENTS,
+    KIND_ETICKETS: ("eticket",),
+    KIND_AFFILIATIONS: ("on_affiliation",),
+    KIND_ALL: (),  # a webhook of this kind accepts every event, including future ones
+}
+
+MAX_FIELDS = 1000  # a live on_payment has ~175; far more is not Digistore24
+
+
+class MalformedIPN(ValueError):
+    """The body is not a form-encoded IPN; the message says why, in one line."""
+
+
+def parse_body(body: bytes) -> list[tuple[str, str]]:
+    """The body's parameters, in the order received, decoded exactly once as UTF-8.
+
+    Digistore24 sends one value per key; a repeated key would make the signature ambiguous, so
+    it is refused rather than guessed at.
+    """
+    try:
+        text = body.decode("utf-8")
+        pairs = parse_qsl(
+            text,
+            keep_blank_values=True,
+            strict_parsing=True,
+            encoding="utf-8",
+            errors="strict",
+            max_num_fields=MAX_FIELDS,
+        )
+    except UnicodeDecodeError:
+        raise MalformedIPN("body is not valid UTF-8") from None
+    except ValueError as exc:
+        if "Max number of fields" in str(exc):
+            raise MalformedIPN(f"more than {MAX_FIELDS} parameters") from None
+        raise MalformedIPN("body is not application/x-www-form-urlencoded") from None
+    if not pairs:
+        raise MalformedIPN("body has no parameters")
+    seen = set()
+    for key, _value in pairs:
+        if key in seen:
+            raise MalformedIPN(f"parameter {key!r} appears more than once")
+        seen.add(key)
+    return pairs
+
+
+def payload_hash(pairs: list[tuple[str, str]]) -> str:
+    """Identifies a delivery's content: the same parameters, in any order, sha_sign aside.
+
+    Two deliveries with the same hash are one notification delivered twice.
+    """
+    content = sorted((key, value) for key, value in pairs if key not in SIGNATURE_KEYS)
+    return hashlib.sha256(json.dumps(content, ensure_ascii=False).encode()).hexdigest()
+
+
+def business_key(params: dict[str, str]) -> str:
+    """Identifies the object an IPN is about, so that a changed re-send is a revision of it.
+
+    Money events: event + transaction_id. E-tickets: eticket_id. Affiliations: affiliate +
+    product. Other order events: event + order_id + product_id. Empty when the IPN names no
+    object (a connection test).
+    """
+    event = params.get("event", "")
+    get = params.get
+    if event in MONEY_EVENTS and get("transaction_id"):
+        parts = (event, get("transaction_id"))
+    elif event == "eticket" and get("eticket_id"):
+        parts = ("eticket", get("eticket_id"))
+    elif event == "on_affiliation" and get("affiliate_name"):
+        parts = ("on_affiliation", get("affiliate_name"), get("product_id", ""))
+    elif get("order_id"):
+        parts = (event, get("order_id"), get("product_id", ""))
+    else:
+        return ""
+    key = ":".join(parts)
+    if len(key) > 255:  # the column's size; a hash still identifies the object
+        key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+    return key
+
+
+def parse_decimal(value: str | None, *, max_digits: int, decimal_places: int) -> Decimal | None:
+    """A Decimal that fits the column, or None for anything else ("", "n/a", "1e999")."""
+    if not value:
+        return None
+    try:
+        number = Decimal(value.strip())
+    except InvalidOperation:
+        return None
+    if not number.is_finite():
+        return None
+    try:
+        number = number.quantize(Decimal(1).scaleb(-decimal_places))
+    except InvalidOperation:
+        return None
+    if len(number.as_tuple().digits) > max_digits:
+        return None
+    return number
+
+
+def parse_int(value: str | None, *, maximum: int = 2**31 - 1) -> int | None:
+    """A non-negative integer that fits the column, or None."""
+    digits = (value or "").strip()
+    if not (digits.isascii() and digits.isdigit()):  # isdigit alone admits "²"
+        return None
+    number = int(digits)
+    return number if number <= maximum else None

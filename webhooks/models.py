@@ -1,0 +1,238 @@
+import secrets
+import string
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from ds24site.crypto import EncryptedTextField
+from webhooks import ipn
+
+PASSPHRASE_ALPHABET = string.ascii_letters + string.digits
+
+
+def new_token() -> str:
+    """The secret part of a receive URL: 256 random bits, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+def new_passphrase() -> str:
+    """An IPN passphrase of 32 letters and digits (~190 bits); DS24 accepts up to 63 chars and
+    plain alphanumerics survive copy and paste into its form."""
+    return "".join(secrets.choice(PASSPHRASE_ALPHABET) for _ in range(32))
+
+
+class WebhookQuerySet(models.QuerySet):
+    def for_token(self, token: str):
+        """The webhook a receive URL points at, or None (also for a regenerated-away token)."""
+        return self.filter(token=token).first()
+
+
+class Webhook(models.Model):
+    """A receive URL that Digistore24 posts IPNs to: one of the three Watch triggers, or all."""
+
+    class Kind(models.TextChoices):
+        PAYMENTS = ipn.KIND_PAYMENTS, "Payments (Watch New Payments)"
+        ETICKETS = ipn.KIND_ETICKETS, "E-tickets (Watch New E-tickets)"
+        AFFILIATIONS = ipn.KIND_AFFILIATIONS, "Affiliations (Watch Affiliate Approved)"
+        ALL = ipn.KIND_ALL, "All events"
+
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PAYMENTS)
+    events = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Digistore24 events this webhook accepts; others are stored but marked "
+        "ignored. Not used by the 'All events' kind, which accepts every event.",
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    passphrase = EncryptedTextField(
+        blank=True,
+        default=new_passphrase,
+        help_text="The IPN passphrase; must equal the one set in the Digistore24 IPN form.",
+    )
+    accept_unsigned = models.BooleanField(
+        default=False,
+        help_text="Accept IPNs without a signature. Only for a webhook without passphrase; "
+        "anyone who learns the URL can then post fake events.",
+    )
+    active = models.BooleanField(
+        default=True,
+        help_text="While inactive, deliveries are refused with 503 and Digistore24 retries "
+        "them for days, so nothing is lost.",
+    )
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    updated = models.DateTimeField(auto_now=True)
+    # Denormalised so that lists of webhooks need no aggregate over the event table.
+    last_received = models.DateTimeField(null=True, blank=True, editable=False)
+    event_count = models.PositiveBigIntegerField(default=0, editable=False)
+    rejected_count = models.PositiveBigIntegerField(default=0, editable=False)
+
+    objects = WebhookQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        errors = {}
+        if self.passphrase and self.accept_unsigned:
+            errors["accept_unsigned"] = "Only a webhook without passphrase can accept unsigned IPNs."
+        elif not self.passphrase and not self.accept_unsigned:
+            errors["passphrase"] = "Set a passphrase, or explicitly accept unsigned IPNs."
+        if len(self.passphrase) > 63:
+            errors["passphrase"] = "Digistore24 takes passphrases of at most 63 characters."
+        if self.kind != self.Kind.ALL:
+            if not isinstance(self.events, list) or not self.events:
+                errors["events"] = "Choose at least one event."
+            elif unknown := sorted(set(map(str, self.events)) - set(ipn.KNOWN_EVENTS)):
+                errors["events"] = f"Unknown events: {', '.join(unknown)}."
+        if errors:
+            raise ValidationError(errors)
+
+    def accepts(self, event: str) -> bool:
+        return self.kind == self.Kind.ALL or event in self.events
+
+    def get_receive_url(self) -> str:
+        """The absolute URL to paste into Digistore24's IPN form."""
+        return settings.SITE_URL + reverse("webhooks:receive", args=[self.token])
+
+    def regenerate_token(self) -> None:
+        """Give the webhook a new receive URL; the old one answers 404 from now on."""
+        self.token = new_token()
+        self.save(update_fields=["token", "updated"])
+
+
+class Event(models.Model):
+    """One IPN, stored once however often Digistore24 delivered it.
+
+    Holds untrusted data: `payload` is exactly what the sender posted (pairs, in order), and
+    the typed columns are best-effort parses of it for filtering — a value that does not parse
+    leaves its column empty and survives only in `payload`.
+    """
+
+    class Signature(models.TextChoices):
+        VERIFIED = "verified", "Verified"
+        UNSIGNED = "unsigned", "Unsigned"
+
+    class Scope(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        TEST = "test", "Connection test"
+        IGNORED = "ignored", "Not in webhook's events"
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.PROTECT, related_name="event_set")
+    event = models.CharField(max_length=64)
+    scope = models.CharField(max_length=10, choices=Scope.choices)
+    # [[key, value], ...] as received: a JSON object would lose the order on PostgreSQL (jsonb).
+    payload = models.JSONField()
+    payload_hash = models.CharField(max_length=64)
+    business_key = models.CharField(max_length=255, blank=True)
+
+    order_id = models.CharField(max_length=64, blank=True, null=True)
+    transaction_id = models.CharField(max_length=64, blank=True, null=True)
+    product_id = models.CharField(max_length=64, blank=True, null=True)
+    product_name = models.CharField(max_length=255, blank=True, null=True)
+    email = models.CharField(max_length=254, blank=True, null=True)
+    amount = models.DecimalField(max_digits=18, decimal_places=4, blank=True, null=True)
+    currency = models.CharField(max_length=3, blank=True, null=True)
+    billing_type = models.CharField(max_length=32, blank=True, null=True)
+    pay_sequence_no = models.PositiveIntegerField(blank=True, null=True)
+    affiliate_name = models.CharField(max_length=100, blank=True, null=True)
+    eticket_id = models.CharField(max_length=64, blank=True, null=True)
+    api_mode = models.CharField(max_length=10, blank=True, null=True)
+
+    signature = models.CharField(max_length=10, choices=Signature.choices)
+    sender_ip = models.GenericIPAddressField(blank=True, null=True)
+    received = models.DateTimeField(default=timezone.now)
+    last_delivered = models.DateTimeField(default=timezone.now)
+    delivery_count = models.PositiveIntegerField(default=1)
+    # What failed in an `ipn_received` receiver, so app code's errors are visible in the log.
+    signal_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received", "-id"]
+        constraints = [
+            # Exactly-once storage: a redelivery hits this and becomes a delivery_count bump.
+            models.UniqueConstraint(
+                fields=["webhook", "payload_hash"], name="event_unique_delivery"
+            ),
+        ]
+        indexes = [
+            # The log, newest first; and one webhook's log.
+            models.Index(fields=["-received"], name="event_received"),
+            models.Index(fields=["webhook", "-received"], name="event_webhook_received"),
+            # Filter by event type.
+            models.Index(fields=["event", "-received"], name="event_type_received"),
+            # Exact-match searches.
+            models.Index(fields=["order_id"], name="event_order_id"),
+            models.Index(fields=["transaction_id"], name="event_transaction_id"),
+            models.Index(fields=["email"], name="event_email"),
+            models.Index(fields=["product_id"], name="event_product_id"),
+            models.Index(fields=["eticket_id"], name="event_eticket_id"),
+            models.Index(fields=["affiliate_name"], name="event_affiliate_name"),
+            # Revisions of one object, oldest first.
+            models.Index(fields=["webhook", "business_key", "received"], name="event_revisions"),
+        ]
+
+    def __str__(self):
+        return f"{self.event} {self.order_id or self.eticket_id or ''}".strip()
+
+    @property
+    def params(self) -> dict[str, str]:
+        return dict(self.payload)
+
+    @classmethod
+    def typed_fields(cls, params: dict[str, str]) -> dict:
+        """The typed columns for a payload; a value that does not fit its column stays None."""
+        fields = {}
+        for column, keys in (
+            ("order_id", ("order_id",)),
+            ("transaction_id", ("transaction_id",)),
+            ("product_id", ("product_id",)),
+            ("product_name", ("product_name",)),
+            ("email", ("email", "buyer_email")),
+            ("currency", ("currency", "transaction_currency")),
+            ("billing_type", ("billing_type",)),
+            ("affiliate_name", ("affiliate_name",)),
+            ("eticket_id", ("eticket_id",)),
+            ("api_mode", ("api_mode",)),
+        ):
+            value = next((params[key] for key in keys if params.get(key)), None)
+            max_length = cls._meta.get_field(column).max_length
+            fields[column] = value if value is not None and len(value) <= max_length else None
+        amount = cls._meta.get_field("amount")
+        fields["amount"] = ipn.parse_decimal(
+            params.get("amount_brutto") or params.get("amount"),
+            max_digits=amount.max_digits,
+            decimal_places=amount.decimal_places,
+        )
+        fields["pay_sequence_no"] = ipn.parse_int(params.get("pay_sequence_no"))
+        return fields
+
+
+class RejectedDelivery(models.Model):
+    """A delivery to a known webhook that was turned away, kept so a vendor can see why
+    Digistore24 reports errors. Holds the untrusted body as received (possibly truncated)."""
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="rejected_set")
+    received = models.DateTimeField(default=timezone.now)
+    sender_ip = models.GenericIPAddressField(blank=True, null=True)
+    status_code = models.PositiveSmallIntegerField()
+    reason = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=255, blank=True)
+    body = models.BinaryField(blank=True)
+
+    class Meta:
+        ordering = ["-received", "-id"]
+        verbose_name_plural = "rejected deliveries"
+        indexes = [
+            # One webhook's rejections, newest first.
+            models.Index(fields=["webhook", "-received"], name="rejected_webhook_received"),
+        ]
+
+    def __str__(self):
+        return f"{self.status_code} {self.reason}"

@@ -1,0 +1,44 @@
+"""Digistore24's IPN signature (`sha_sign`), per shared/digistore24.md §2.
+
+SHA-512 over `key=value<passphrase>` for every parameter with a non-empty value, keys sorted by
+their bytes (PHP SORT_STRING), upper-case hex. Live accounts sign with the keys as sent; the
+official function can also upper-case them, so both variants are accepted (each needs the
+passphrase, so accepting both costs no security).
+"""
+
+import hashlib
+import hmac
+from collections.abc import Iterable
+
+SIGNATURE_KEYS = frozenset({"sha_sign", "SHASIGN"})
+
+
+def signature(params: Iterable[tuple[str, str]], passphrase: str, *, uppercase_keys=False) -> str:
+    """The signature Digistore24 computes over `params` (pairs; sha_sign/SHASIGN ignored)."""
+    items = []
+    for key, value in params:
+        if key in SIGNATURE_KEYS or value == "":
+            continue  # empty values are skipped with their key; "0" is not empty
+        items.append((key.upper() if uppercase_keys else key, value))
+    items.sort(key=lambda item: item[0].encode())
+    message = "".join(f"{key}={value}{passphrase}" for key, value in items)
+    return hashlib.sha512(message.encode()).hexdigest().upper()
+
+
+def received_signature(params: dict[str, str]) -> str:
+    return params.get("sha_sign") or params.get("SHASIGN") or ""
+
+
+def verify(params: dict[str, str], passphrase: str) -> bool:
+    """True when the request's sha_sign matches `passphrase`; fails closed on either missing."""
+    # Bytes, because compare_digest refuses non-ASCII str and the value is untrusted input.
+    received = received_signature(params).strip().upper().encode()
+    if not received or not passphrase:
+        return False
+    pairs = params.items()
+    # Evaluate both variants so the time taken does not tell which one matched.
+    matches = [
+        hmac.compare_digest(received, signature(pairs, passphrase, uppercase_keys=up).encode())
+        for up in (False, True)
+    ]
+    return any(matches)

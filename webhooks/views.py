@@ -1,0 +1,118 @@
+import ipaddress
+import logging
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.http import HttpResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+
+from webhooks import ipn, signing
+from webhooks.models import Event, Webhook
+from webhooks.services import delivery_reject, event_notify, ipn_store
+
+logger = logging.getLogger(__name__)
+
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+
+
+def _text(body: str, status: int = 200) -> HttpResponse:
+    return HttpResponse(body, status=status, content_type="text/plain; charset=utf-8")
+
+
+def _sender_ip(request) -> str | None:
+    address = request.META.get("REMOTE_ADDR", "")
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
+
+
+@csrf_exempt
+@never_cache
+def receive(request, token):
+    """Digistore24's IPN endpoint: one per webhook, at an unguessable URL.
+
+    Contract (Digistore24 counts a delivery as done only on a body that starts with `OK`, and
+    retries anything else at least 20 times over 10 days):
+
+    | request                                   | status | body                           | DS24 retries |
+    |-------------------------------------------|--------|--------------------------------|--------------|
+    | GET/HEAD (URL validation)                 | 200    | OK                             | no  |
+    | unknown or regenerated-away token         | 404    | ERROR: unknown webhook         | yes |
+    | other method                              | 405    | ERROR: method not allowed      | yes |
+    | POST to an inactive webhook               | 503    | PAUSED: ...                    | yes (nothing lost) |
+    | body over IPN_MAX_BODY_BYTES              | 413    | ERROR: body larger than ...    | yes, recorded |
+    | not application/x-www-form-urlencoded     | 415    | ERROR: expected ...            | yes, recorded |
+    | not UTF-8, malformed, repeated keys       | 400    | ERROR: <why>                   | yes, recorded |
+    | sha_sign missing or wrong (passphrase set)| 403    | ERROR: invalid sha signature   | yes, recorded |
+    | no passphrase and unsigned not allowed    | 403    | ERROR: webhook has no passphrase | yes, recorded |
+    | verified, or unsigned where allowed       | 200    | OK                             | no  |
+    | ... the same parameters again             | 200    | OK (delivery counted, no row)  | no  |
+    | database down or locked past its timeout  | 503    | ERROR: not stored, retry later | yes |
+
+    "Recorded" rejections are kept as RejectedDelivery rows. `OK` is only ever sent after the
+    event row is committed. Connection tests and events outside the webhook's set are stored
+    (marked by Event.scope) and answered OK, so Digistore24 does not retry them.
+    """
+    if request.method not in ("GET", "HEAD", "POST"):
+        response = _text("ERROR: method not allowed", 405)
+        response["Allow"] = "GET, HEAD, POST"
+        return response
+    try:
+        webhook = Webhook.objects.for_token(token)
+    except DatabaseError:
+        logger.exception("IPN receiver: cannot look up webhook")
+        return _text("ERROR: not stored, retry later", 503)
+    if webhook is None:
+        return _text("ERROR: unknown webhook", 404)
+    if request.method != "POST":
+        return _text("OK")
+    if not webhook.active:
+        return _text("PAUSED: this webhook is inactive; Digistore24 will retry", 503)
+
+    sender_ip = _sender_ip(request)
+    content_type = request.META.get("CONTENT_TYPE", "")
+
+    def reject(status: int, reason: str, body: bytes = b""):
+        delivery_reject(
+            webhook=webhook,
+            status_code=status,
+            reason=reason,
+            content_type=content_type,
+            body=body,
+            sender_ip=sender_ip,
+        )
+        return _text(f"ERROR: {reason}", status)
+
+    limit = settings.IPN_MAX_BODY_BYTES
+    # One byte past the limit tells "too large" without reading (or storing) the rest.
+    body = request.read(limit + 1)
+    if len(body) > limit:
+        return reject(413, f"body larger than {limit} bytes")
+    charset = request.content_params.get("charset", "utf-8").lower()
+    if request.content_type != FORM_CONTENT_TYPE or charset not in ("utf-8", "utf8"):
+        return reject(415, f"expected {FORM_CONTENT_TYPE} in UTF-8", body)
+    try:
+        pairs = ipn.parse_body(body)
+    except ipn.MalformedIPN as exc:
+        return reject(400, str(exc), body)
+
+    params = dict(pairs)
+    if webhook.passphrase:
+        if not signing.verify(params, webhook.passphrase):
+            return reject(403, "invalid sha signature", body)
+        signature = Event.Signature.VERIFIED
+    elif webhook.accept_unsigned:
+        signature = Event.Signature.UNSIGNED
+    else:
+        return reject(403, "webhook has no passphrase", body)
+
+    try:
+        event = ipn_store(webhook=webhook, pairs=pairs, signature=signature, sender_ip=sender_ip)
+    except DatabaseError:
+        logger.exception("IPN receiver: could not store a delivery for webhook %s", webhook.pk)
+        return _text("ERROR: not stored, retry later", 503)
+    if event is not None:
+        event_notify(event=event)
+    return _text("OK")
