@@ -10,7 +10,23 @@ import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
+
+
+class Env(environ.Env):
+    """django-environ, except that a variable set to the empty string counts as unset, so a
+    copy of .env.example with blank values means "the defaults", not "empty values"."""
+
+    def get_value(self, var, *args, **kwargs):
+        if self.ENVIRON.get(var) != "":
+            return super().get_value(var, *args, **kwargs)
+        blank = self.ENVIRON.pop(var)
+        try:
+            return super().get_value(var, *args, **kwargs)
+        finally:
+            self.ENVIRON[var] = blank
+
+
+env = Env()
 # The test suite turns this off so a developer's local .env cannot change what tests see.
 if env.bool("DJANGO_READ_DOT_ENV_FILE", default=True):
     env.read_env(BASE_DIR / ".env")

@@ -6,6 +6,7 @@ on PostgreSQL with it.
 """
 
 import os
+from pathlib import Path
 
 os.environ["DJANGO_READ_DOT_ENV_FILE"] = "false"
 os.environ["DJANGO_SETTINGS_MODULE"] = "ds24site.settings"
@@ -23,3 +24,6 @@ os.environ["STATICFILES_STORAGE"] = "django.contrib.staticfiles.storage.StaticFi
 os.environ["SECURE_SSL_REDIRECT"] = "false"
 for name in ("TRUSTED_PROXIES", "IPN_MAX_BODY_BYTES"):
     os.environ.pop(name, None)
+
+# Whitenoise warns about a missing STATIC_ROOT on every request otherwise.
+(Path(__file__).resolve().parent.parent / "var" / "static").mkdir(parents=True, exist_ok=True)

@@ -44,7 +44,7 @@ def receive(request, token):
     | POST to an inactive webhook               | 503    | PAUSED: ...                    | yes (nothing lost) |
     | body over IPN_MAX_BODY_BYTES              | 413    | ERROR: body larger than ...    | yes, recorded |
     | not application/x-www-form-urlencoded     | 415    | ERROR: expected ...            | yes, recorded |
-    | not UTF-8, malformed, repeated keys       | 400    | ERROR: <why>                   | yes, recorded |
+    | empty, not UTF-8, malformed, repeated key | 400    | ERROR: <why>                   | yes, recorded |
     | sha_sign missing or wrong (passphrase set)| 403    | ERROR: invalid sha signature   | yes, recorded |
     | no passphrase and unsigned not allowed    | 403    | ERROR: webhook has no passphrase | yes, recorded |
     | verified, or unsigned where allowed       | 200    | OK                             | no  |
@@ -90,6 +90,8 @@ def receive(request, token):
     body = request.read(limit + 1)
     if len(body) > limit:
         return reject(413, f"body larger than {limit} bytes")
+    if not body:
+        return reject(400, "body has no parameters")
     charset = request.content_params.get("charset", "utf-8").lower()
     if request.content_type != FORM_CONTENT_TYPE or charset not in ("utf-8", "utf8"):
         return reject(415, f"expected {FORM_CONTENT_TYPE} in UTF-8", body)

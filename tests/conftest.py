@@ -1,0 +1,72 @@
+from urllib.parse import urlencode
+
+import pytest
+from django.db import connection
+
+from webhooks import signing
+from webhooks.services import webhook_create
+
+PASSPHRASE = "s3cret-passphrase"
+FORM = "application/x-www-form-urlencoded"
+
+
+def on_payment(**overrides) -> dict[str, str]:
+    """A small but realistic on_payment (field names per shared/digistore24.md §3)."""
+    params = {
+        "event": "on_payment",
+        "api_mode": "live",
+        "order_id": "ABC123XY",
+        "order_item_id": "1",
+        "transaction_id": "987654",
+        "product_id": "12345",
+        "product_name": "Online-Kurs Jörg",
+        "amount_brutto": "49.00",
+        "currency": "EUR",
+        "email": "kunde@example.com",
+        "billing_type": "single_payment",
+        "pay_sequence_no": "0",
+        "address_city": "",
+        "placeholder_TITLE": "Mr",
+    }
+    params.update(overrides)
+    return params
+
+
+def signed(params: dict[str, str], passphrase: str = PASSPHRASE) -> dict[str, str]:
+    return {**params, "sha_sign": signing.signature(params.items(), passphrase)}
+
+
+@pytest.fixture
+def webhook(db):
+    return webhook_create(name="Payments", kind="payments", passphrase=PASSPHRASE)
+
+
+@pytest.fixture
+def post_ipn(client):
+    """POST form-encoded params to a webhook's receive URL through the Django test client."""
+
+    def post(webhook, params, **extra):
+        path = webhook.get_receive_url().removeprefix("https://ds24.example.com")
+        return client.post(path, data=urlencode(params), content_type=FORM, **extra)
+
+    return post
+
+
+@pytest.fixture
+def broken_database():
+    """Point the default connection at a database that cannot be opened, for as long as the
+    test runs: a real connection failure, not a mocked one."""
+
+    def break_it():
+        connection.close()
+        if connection.vendor == "sqlite":
+            connection.settings_dict["NAME"] = "/nonexistent-dir/db.sqlite3"
+        else:
+            connection.settings_dict["HOST"] = "127.0.0.1"
+            connection.settings_dict["PORT"] = "1"
+
+    saved = dict(connection.settings_dict)
+    yield break_it
+    connection.close()
+    connection.settings_dict.clear()
+    connection.settings_dict.update(saved)

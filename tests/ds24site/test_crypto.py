@@ -1,0 +1,54 @@
+import pytest
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+from django.test import override_settings
+
+from ds24site import crypto
+from webhooks.models import Webhook
+from webhooks.services import webhook_create
+
+NEW, OLD = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+
+
+def raw_passphrase(webhook):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT passphrase FROM webhooks_webhook WHERE id = %s", [webhook.pk])
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db
+def test_passphrase_is_encrypted_at_rest():
+    webhook = webhook_create(name="W", kind="all", passphrase="plain-passphrase")
+    stored = raw_passphrase(webhook)
+    assert "plain-passphrase" not in stored
+    assert crypto.decrypt(stored) == "plain-passphrase"
+    assert Webhook.objects.get().passphrase == "plain-passphrase"
+
+
+@pytest.mark.django_db
+def test_older_keys_still_decrypt_and_reencrypt_moves_to_the_newest():
+    with override_settings(FIELD_ENCRYPTION_KEY=[OLD]):
+        webhook = webhook_create(name="W", kind="all", passphrase="rotate-me")
+        old_token = raw_passphrase(webhook)
+    with override_settings(FIELD_ENCRYPTION_KEY=[NEW, OLD]):
+        assert Webhook.objects.get().passphrase == "rotate-me"
+        rotated = crypto.reencrypt(old_token)
+    with override_settings(FIELD_ENCRYPTION_KEY=[NEW]):
+        assert crypto.decrypt(rotated) == "rotate-me"
+        with pytest.raises(crypto.DecryptionError, match="lacks the key"):
+            crypto.decrypt(old_token)
+
+
+@pytest.mark.parametrize("keys", [[], ["not-a-fernet-key"]])
+def test_missing_or_bad_key_is_a_clear_configuration_error(keys):
+    with override_settings(FIELD_ENCRYPTION_KEY=keys), pytest.raises(ImproperlyConfigured):
+        crypto.encrypt("x")
+
+
+def test_system_check_reports_a_bad_key():
+    from ds24site.checks import check_field_encryption_key
+
+    with override_settings(FIELD_ENCRYPTION_KEY=["nope"]):
+        assert [e.id for e in check_field_encryption_key(None)] == ["ds24site.E001"]
+    assert check_field_encryption_key(None) == []

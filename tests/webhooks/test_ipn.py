@@ -1,0 +1,61 @@
+"""Pure IPN helpers: business keys, payload hashes, lenient typed parsing."""
+
+from decimal import Decimal
+
+import pytest
+
+from webhooks import ipn
+
+
+@pytest.mark.parametrize(
+    ("params", "key"),
+    [
+        ({"event": "on_payment", "transaction_id": "7", "order_id": "O"}, "on_payment:7"),
+        ({"event": "on_refund", "transaction_id": "8", "order_id": "O"}, "on_refund:8"),
+        ({"event": "on_payment", "order_id": "O", "product_id": "1"}, "on_payment:O:1"),
+        ({"event": "eticket", "eticket_id": "123", "order_id": "O"}, "eticket:123"),
+        ({"event": "on_affiliation", "affiliate_name": "aff", "product_id": "5"},
+         "on_affiliation:aff:5"),
+        ({"event": "on_rebill_cancelled", "order_id": "O", "product_id": "1",
+          "transaction_id": "9"}, "on_rebill_cancelled:O:1"),
+        ({"event": "connection_test"}, ""),
+    ],
+)
+def test_business_key(params, key):
+    assert ipn.business_key(params) == key
+
+
+def test_overlong_business_key_is_hashed_to_fit():
+    key = ipn.business_key({"event": "on_payment", "transaction_id": "9" * 300})
+    assert key.startswith("sha256:") and len(key) <= 255
+
+
+def test_payload_hash_ignores_order_and_signature_but_not_values():
+    a = [("event", "on_payment"), ("order_id", "X"), ("sha_sign", "AAA")]
+    b = [("order_id", "X"), ("SHASIGN", "BBB"), ("event", "on_payment")]
+    c = [("order_id", "Y"), ("event", "on_payment")]
+    assert ipn.payload_hash(a) == ipn.payload_hash(b)
+    assert ipn.payload_hash(a) != ipn.payload_hash(c)
+
+
+def test_parse_body_keeps_order_blanks_and_plus_as_space():
+    pairs = ipn.parse_body(b"z=1&a=&name=J%C3%B6rg+M%C3%BCller&zero=0")
+    assert pairs == [("z", "1"), ("a", ""), ("name", "Jörg Müller"), ("zero", "0")]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("49.00", Decimal("49.00")), ("-12.5", Decimal("-12.5")), ("", None), ("n/a", None),
+     ("NaN", None), ("Infinity", None), ("1e999", None), ("12345678901234567890", None)],
+)
+def test_parse_decimal(value, expected):
+    assert ipn.parse_decimal(value, max_digits=18, decimal_places=4) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("0", 0), ("12", 12), (" 3 ", 3), ("-1", None), ("²", None), ("1.5", None), ("", None),
+     ("99999999999", None)],
+)
+def test_parse_int(value, expected):
+    assert ipn.parse_int(value) == expected

@@ -1,0 +1,347 @@
+"""The receiver's contract (webhooks.views.receive docstring), line by line, over HTTP."""
+
+from decimal import Decimal
+from urllib.parse import urlencode
+
+import pytest
+from django.db import connection, connections
+from django.test import override_settings
+
+from tests.conftest import FORM, PASSPHRASE, on_payment, signed
+from webhooks.models import Event, RejectedDelivery, Webhook
+from webhooks.services import webhook_create
+
+pytestmark = pytest.mark.django_db
+
+
+def reloaded(webhook):
+    return Webhook.objects.get(pk=webhook.pk)
+
+
+# --- GET and unknown URLs ---------------------------------------------------------------------
+
+
+def test_get_answers_ok_without_side_effects(client, webhook):
+    response = client.get(webhook.get_receive_url())
+    assert response.status_code == 200
+    assert response.content == b"OK"
+    assert response["Content-Type"].startswith("text/plain")
+    assert Event.objects.count() == 0
+    assert reloaded(webhook).last_received is None
+
+
+def test_trailing_slash_is_accepted_without_redirect(client, post_ipn, webhook):
+    assert client.get(webhook.get_receive_url() + "/").status_code == 200
+    url = webhook.get_receive_url() + "/"
+    response = client.post(url, data=urlencode(signed(on_payment())), content_type=FORM)
+    assert response.status_code == 200
+
+
+def test_unknown_url_is_404_and_writes_nothing(client, webhook, django_assert_max_num_queries):
+    body = urlencode(signed(on_payment()))
+    with django_assert_max_num_queries(1):  # the lookup, no write
+        response = client.post("/ipn/not-a-real-token", data=body, content_type=FORM)
+    assert response.status_code == 404
+    assert b"unknown webhook" in response.content
+    assert Event.objects.count() == RejectedDelivery.objects.count() == 0
+
+
+def test_regenerated_url_stops_working(client, post_ipn, webhook):
+    old_url = webhook.get_receive_url()
+    webhook.regenerate_token()
+    response = client.post(old_url, data=urlencode(signed(on_payment())), content_type=FORM)
+    assert response.status_code == 404
+    assert post_ipn(webhook, signed(on_payment())).status_code == 200
+
+
+def test_wrong_method_is_405(client, webhook):
+    response = client.put(webhook.get_receive_url(), data="x=1", content_type=FORM)
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD, POST"
+
+
+# --- Inactive ---------------------------------------------------------------------------------
+
+
+def test_inactive_webhook_is_503_so_digistore24_retries(post_ipn, webhook):
+    Webhook.objects.filter(pk=webhook.pk).update(active=False)
+    response = post_ipn(reloaded(webhook), signed(on_payment()))
+    assert response.status_code == 503
+    assert not response.content.startswith(b"OK")
+    assert Event.objects.count() == 0
+
+
+# --- Signatures -------------------------------------------------------------------------------
+
+
+def test_missing_signature_is_403_and_recorded(post_ipn, webhook):
+    response = post_ipn(webhook, on_payment(), REMOTE_ADDR="203.0.113.7")
+    assert response.status_code == 403
+    assert response.content == b"ERROR: invalid sha signature"
+    assert Event.objects.count() == 0
+    rejected = RejectedDelivery.objects.get()
+    assert rejected.reason == "invalid sha signature"
+    assert rejected.status_code == 403
+    assert rejected.sender_ip == "203.0.113.7"
+    assert b"order_id=ABC123XY" in bytes(rejected.body)
+    assert reloaded(webhook).rejected_count == 1
+
+
+def test_tampered_signature_is_403(post_ipn, webhook):
+    params = signed(on_payment())
+    params["amount_brutto"] = "0.01"
+    response = post_ipn(webhook, params)
+    assert response.status_code == 403
+    assert response.content == b"ERROR: invalid sha signature"
+    assert Event.objects.count() == 0
+
+
+def test_wrong_passphrase_is_403(post_ipn, webhook):
+    assert post_ipn(webhook, signed(on_payment(), "another")).status_code == 403
+
+
+def test_unsigned_webhook_accepts_and_marks_unsigned(post_ipn, db):
+    webhook = webhook_create(name="Open", kind="all", unsigned=True)
+    response = post_ipn(webhook, on_payment())
+    assert response.status_code == 200
+    assert Event.objects.get().signature == Event.Signature.UNSIGNED
+
+
+def test_webhook_without_passphrase_and_not_unsigned_fails_closed(post_ipn, webhook):
+    Webhook.objects.filter(pk=webhook.pk).update(passphrase="")
+    response = post_ipn(reloaded(webhook), signed(on_payment()))
+    assert response.status_code == 403
+    assert Event.objects.count() == 0
+    assert RejectedDelivery.objects.get().reason == "webhook has no passphrase"
+
+
+# --- Storing ----------------------------------------------------------------------------------
+
+
+def test_verified_ipn_is_stored_with_typed_fields_and_answered_ok(post_ipn, webhook):
+    params = signed(on_payment())
+    response = post_ipn(webhook, params, REMOTE_ADDR="198.51.100.4")
+    assert response.status_code == 200
+    assert response.content == b"OK"
+    assert response["Content-Type"].startswith("text/plain")
+
+    event = Event.objects.get()
+    assert event.payload == [list(pair) for pair in params.items()]  # order and values kept
+    assert event.event == "on_payment"
+    assert event.scope == Event.Scope.ACCEPTED
+    assert event.signature == Event.Signature.VERIFIED
+    assert event.order_id == "ABC123XY"
+    assert event.transaction_id == "987654"
+    assert event.product_id == "12345"
+    assert event.product_name == "Online-Kurs Jörg"
+    assert event.email == "kunde@example.com"
+    assert event.amount == Decimal("49.00")
+    assert event.currency == "EUR"
+    assert event.billing_type == "single_payment"
+    assert event.pay_sequence_no == 0
+    assert event.api_mode == "live"
+    assert event.sender_ip == "198.51.100.4"
+    assert event.delivery_count == 1
+    assert event.business_key == "on_payment:987654"
+
+    webhook = reloaded(webhook)
+    assert webhook.event_count == 1
+    assert webhook.last_received == event.received
+
+
+@pytest.mark.parametrize(
+    ("params", "scope"),
+    [
+        ({"event": "connection_test"}, Event.Scope.TEST),
+        ({"event": "eticket", "eticket_id": "12345678901234567890"}, Event.Scope.IGNORED),
+        ({"event": "some_future_event", "order_id": "X"}, Event.Scope.IGNORED),
+    ],
+)
+def test_tests_and_events_outside_the_set_are_stored_marked_and_ok(post_ipn, webhook, params, scope):
+    response = post_ipn(webhook, signed(params))
+    assert response.status_code == 200
+    assert response.content == b"OK"
+    assert Event.objects.get().scope == scope
+
+
+def test_all_kind_accepts_unknown_events(post_ipn, db):
+    webhook = webhook_create(name="Everything", kind="all", passphrase=PASSPHRASE)
+    post_ipn(webhook, signed({"event": "some_future_event", "order_id": "X"}))
+    assert Event.objects.get().scope == Event.Scope.ACCEPTED
+
+
+def test_malformed_numbers_never_reject_an_authentic_ipn(post_ipn, webhook):
+    params = signed(
+        on_payment(amount_brutto="49,00 EUR", pay_sequence_no="first", currency="EURO")
+    )
+    assert post_ipn(webhook, params).status_code == 200
+    event = Event.objects.get()
+    assert event.amount is None
+    assert event.pay_sequence_no is None
+    assert event.currency is None  # longer than the column: raw value kept in the payload
+    assert event.params["amount_brutto"] == "49,00 EUR"
+
+
+def test_overlong_values_are_kept_raw_not_rejected(post_ipn, webhook):
+    params = signed(on_payment(order_id="O" * 500, email="e" * 300 + "@example.com"))
+    assert post_ipn(webhook, params).status_code == 200
+    event = Event.objects.get()
+    assert event.order_id is None and event.email is None
+    assert event.params["order_id"] == "O" * 500
+
+
+def test_amount_falls_back_to_amount_field(post_ipn, webhook):
+    params = on_payment(amount="19.99")
+    del params["amount_brutto"]
+    post_ipn(webhook, signed(params))
+    assert Event.objects.get().amount == Decimal("19.99")
+
+
+# --- Redelivery and revisions -----------------------------------------------------------------
+
+
+def test_exact_redelivery_is_ok_and_counted_on_the_same_row(post_ipn, webhook):
+    first = post_ipn(webhook, signed(on_payment()))
+    event = Event.objects.get()
+    # Same parameters, different order and signature variant: still the same notification.
+    params = dict(reversed(list(on_payment().items())))
+    again = post_ipn(webhook, {**params, "SHASIGN": signed(on_payment())["sha_sign"]})
+    assert first.content == again.content == b"OK"
+    assert Event.objects.count() == 1
+    event.refresh_from_db()
+    assert event.delivery_count == 2
+    assert event.last_delivered > event.received
+    assert reloaded(webhook).event_count == 1
+
+
+def test_changed_resend_is_a_new_row_with_the_same_business_key(post_ipn, db):
+    webhook = webhook_create(name="Tickets", kind="etickets", passphrase=PASSPHRASE)
+    ticket = {"event": "eticket", "eticket_id": "12345678901234567890", "action": "create"}
+    post_ipn(webhook, signed(ticket))
+    post_ipn(webhook, signed({**ticket, "action": "update", "buyer_first_name": "Jörg"}))
+    keys = list(Event.objects.values_list("business_key", flat=True))
+    assert keys == ["eticket:12345678901234567890"] * 2
+
+
+def test_the_same_ipn_on_two_webhooks_is_stored_for_each(post_ipn, webhook):
+    other = webhook_create(name="All", kind="all", passphrase=PASSPHRASE)
+    post_ipn(webhook, signed(on_payment()))
+    post_ipn(other, signed(on_payment()))
+    assert Event.objects.count() == 2
+
+
+# --- Bad requests -----------------------------------------------------------------------------
+
+
+@override_settings(IPN_MAX_BODY_BYTES=1024)
+def test_oversize_body_is_413(post_ipn, webhook):
+    response = post_ipn(webhook, signed(on_payment(product_name="x" * 2000)))
+    assert response.status_code == 413
+    assert response.content == b"ERROR: body larger than 1024 bytes"
+    assert RejectedDelivery.objects.get().status_code == 413
+    assert Event.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json", "multipart/form-data; boundary=x", "text/plain", "",
+     "application/x-www-form-urlencoded; charset=iso-8859-1"],
+)
+def test_wrong_content_type_is_415(client, webhook, content_type):
+    body = urlencode(signed(on_payment()))
+    response = client.post(webhook.get_receive_url(), data=body, content_type=content_type)
+    assert response.status_code == 415
+    assert response.content.startswith(b"ERROR: expected application/x-www-form-urlencoded")
+    assert Event.objects.count() == 0
+
+
+def test_utf8_charset_parameter_is_fine(client, webhook):
+    body = urlencode(signed(on_payment()))
+    ct = "application/x-www-form-urlencoded; charset=UTF-8"
+    assert client.post(webhook.get_receive_url(), data=body, content_type=ct).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"event=on_payment&name=J%F6rg", b"not valid UTF-8"),  # Latin-1 percent-escape
+        (b"event=on_\xfcpayment", b"not valid UTF-8"),
+        (b"", b"no parameters"),
+        (b"event=on_payment&&order_id", b"not application/x-www-form-urlencoded"),
+        (b"event=on_payment&event=on_refund", b"appears more than once"),
+        (b"&".join(b"k%d=v" % i for i in range(1001)), b"more than 1000 parameters"),
+    ],
+    ids=["latin1-escape", "raw-latin1", "empty", "no-equals", "duplicate-key", "too-many"],
+)
+def test_malformed_body_is_400(client, webhook, body, reason):
+    response = client.post(webhook.get_receive_url(), data=body, content_type=FORM)
+    assert response.status_code == 400
+    assert response.content.startswith(b"ERROR: ")
+    assert reason in response.content
+    assert b"\n" not in response.content
+    assert RejectedDelivery.objects.get().status_code == 400
+
+
+# --- The database failing ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_database_down_is_503_never_ok(post_ipn, broken_database):
+    webhook = webhook_create(name="Payments", kind="payments", passphrase=PASSPHRASE)
+    broken_database()
+    response = post_ipn(webhook, signed(on_payment()))
+    assert response.status_code == 503
+    assert not response.content.startswith(b"OK")
+
+
+@pytest.fixture
+def short_lock_timeout():
+    """Reconnect with a lock wait of 0.2 s, so a held lock fails the request quickly."""
+    saved = dict(connection.settings_dict["OPTIONS"])
+    connection.close()
+    if connection.vendor == "sqlite":
+        connection.settings_dict["OPTIONS"]["timeout"] = 0.2
+    else:
+        connection.settings_dict["OPTIONS"]["options"] = "-c lock_timeout=200"
+    yield
+    connection.close()
+    connection.settings_dict["OPTIONS"] = saved
+
+
+@pytest.fixture
+def lock_event_table():
+    """Take a write lock on the event table from a second, independent connection; returns
+    the function that releases it."""
+    other = connections.create_connection("default")
+    other.connect()
+    raw = other.connection
+    if other.vendor == "sqlite":
+        raw.isolation_level = None  # manage the transaction by hand
+        lock = "BEGIN EXCLUSIVE"
+    else:
+        raw.autocommit = False
+        lock = "LOCK TABLE webhooks_event IN ACCESS EXCLUSIVE MODE"
+
+    def take():
+        raw.execute(lock)
+        return raw.rollback
+
+    yield take
+    raw.rollback()
+    other.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_database_locked_past_timeout_is_503_then_retry_stores(
+    post_ipn, short_lock_timeout, lock_event_table
+):
+    webhook = webhook_create(name="Payments", kind="payments", passphrase=PASSPHRASE)
+    params = signed(on_payment())
+    release = lock_event_table()
+    response = post_ipn(webhook, params)
+    assert response.status_code == 503
+    assert not response.content.startswith(b"OK")
+    release()
+    # Digistore24's retry after the lock is gone is stored exactly once.
+    assert post_ipn(webhook, params).content == b"OK"
+    assert Event.objects.count() == 1
