@@ -21,8 +21,8 @@ class DecryptionError(Exception):
 def _fernet_for(keys: tuple[str, ...]) -> MultiFernet:
     if not keys:
         raise ImproperlyConfigured(
-            "FIELD_ENCRYPTION_KEY is not set; generate one with "
-            "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`"
+            "FIELD_ENCRYPTION_KEY is not set; generate one with `python -c 'from "
+            "cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`"
         )
     try:
         return MultiFernet([Fernet(key.encode()) for key in keys])

@@ -11,7 +11,6 @@ import environ
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-
 class Env(environ.Env):
     """django-environ, except that a variable set to the empty string counts as unset, so a
     copy of .env.example with blank values means "the defaults", not "empty values"."""

@@ -49,14 +49,22 @@ class WebhookAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "active", "last_received", "event_count", "rejected_count"]
     list_filter = ["kind", "active"]
     search_fields = ["name"]
-    readonly_fields = ["receive_url", "created", "updated", "last_received", "event_count",
-                       "rejected_count"]
+    readonly_fields = [
+        "receive_url",
+        "created",
+        "updated",
+        "last_received",
+        "event_count",
+        "rejected_count",
+    ]
     list_select_related = []
     fieldsets = [
         (None, {"fields": ["name", "kind", "events", "active"]}),
         ("Digistore24 IPN settings", {"fields": ["receive_url", "passphrase", "accept_unsigned"]}),
-        ("Activity", {"fields": ["last_received", "event_count", "rejected_count", "created",
-                                 "updated"]}),
+        (
+            "Activity",
+            {"fields": ["last_received", "event_count", "rejected_count", "created", "updated"]},
+        ),
     ]
     actions = ["regenerate_receive_url"]
 
@@ -118,8 +126,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Event)
 class EventAdmin(ReadOnlyAdmin):
-    list_display = ["received", "event", "order_id", "email", "amount_display", "webhook",
-                    "signature", "delivery_count"]
+    list_display = [
+        "received",
+        "event",
+        "order_id",
+        "email",
+        "amount_display",
+        "webhook",
+        "signature",
+        "delivery_count",
+    ]
     list_filter = ["webhook", EventTypeFilter, "scope", "signature"]
     # Exact matches only, each served by its own index (see Event.Meta.indexes).
     search_fields = ["order_id__exact", "transaction_id__exact", "email__exact"]
@@ -128,11 +144,41 @@ class EventAdmin(ReadOnlyAdmin):
     show_full_result_count = False
     readonly_fields = ["payload_table"]
     fieldsets = [
-        (None, {"fields": ["webhook", "event", "scope", "signature", "received",
-                           "last_delivered", "delivery_count", "sender_ip", "business_key"]}),
-        ("Order", {"fields": ["order_id", "transaction_id", "product_id", "product_name", "email",
-                              "amount", "currency", "billing_type", "pay_sequence_no",
-                              "affiliate_name", "eticket_id", "api_mode"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "webhook",
+                    "event",
+                    "scope",
+                    "signature",
+                    "received",
+                    "last_delivered",
+                    "delivery_count",
+                    "sender_ip",
+                    "business_key",
+                ]
+            },
+        ),
+        (
+            "Order",
+            {
+                "fields": [
+                    "order_id",
+                    "transaction_id",
+                    "product_id",
+                    "product_name",
+                    "email",
+                    "amount",
+                    "currency",
+                    "billing_type",
+                    "pay_sequence_no",
+                    "affiliate_name",
+                    "eticket_id",
+                    "api_mode",
+                ]
+            },
+        ),
         ("Payload as received", {"fields": ["payload_table"]}),
         ("Receiver errors", {"fields": ["signal_error"]}),
     ]
@@ -160,8 +206,15 @@ class RejectedDeliveryAdmin(ReadOnlyAdmin):
     list_select_related = ["webhook"]
     show_full_result_count = False
     readonly_fields = ["body_text"]
-    fields = ["webhook", "received", "sender_ip", "status_code", "reason", "content_type",
-              "body_text"]
+    fields = [
+        "webhook",
+        "received",
+        "sender_ip",
+        "status_code",
+        "reason",
+        "content_type",
+        "body_text",
+    ]
 
     @admin.display(description="Body")
     def body_text(self, rejected):

@@ -81,7 +81,9 @@ class Webhook(models.Model):
     def clean(self):
         errors = {}
         if self.passphrase and self.accept_unsigned:
-            errors["accept_unsigned"] = "Only a webhook without passphrase can accept unsigned IPNs."
+            errors["accept_unsigned"] = (
+                "Only a webhook without passphrase can accept unsigned IPNs."
+            )
         elif not self.passphrase and not self.accept_unsigned:
             errors["passphrase"] = "Set a passphrase, or explicitly accept unsigned IPNs."
         if len(self.passphrase) > 63:
@@ -132,18 +134,18 @@ class Event(models.Model):
     payload_hash = models.CharField(max_length=64)
     business_key = models.CharField(max_length=255, blank=True)
 
-    order_id = models.CharField(max_length=64, blank=True, null=True)
-    transaction_id = models.CharField(max_length=64, blank=True, null=True)
-    product_id = models.CharField(max_length=64, blank=True, null=True)
-    product_name = models.CharField(max_length=255, blank=True, null=True)
-    email = models.CharField(max_length=254, blank=True, null=True)
+    order_id = models.CharField(max_length=64, blank=True)
+    transaction_id = models.CharField(max_length=64, blank=True)
+    product_id = models.CharField(max_length=64, blank=True)
+    product_name = models.CharField(max_length=255, blank=True)
+    email = models.CharField(max_length=254, blank=True)
     amount = models.DecimalField(max_digits=18, decimal_places=4, blank=True, null=True)
-    currency = models.CharField(max_length=3, blank=True, null=True)
-    billing_type = models.CharField(max_length=32, blank=True, null=True)
+    currency = models.CharField(max_length=3, blank=True)
+    billing_type = models.CharField(max_length=32, blank=True)
     pay_sequence_no = models.PositiveIntegerField(blank=True, null=True)
-    affiliate_name = models.CharField(max_length=100, blank=True, null=True)
-    eticket_id = models.CharField(max_length=64, blank=True, null=True)
-    api_mode = models.CharField(max_length=10, blank=True, null=True)
+    affiliate_name = models.CharField(max_length=100, blank=True)
+    eticket_id = models.CharField(max_length=64, blank=True)
+    api_mode = models.CharField(max_length=10, blank=True)
 
     signature = models.CharField(max_length=10, choices=Signature.choices)
     sender_ip = models.GenericIPAddressField(blank=True, null=True)
@@ -187,7 +189,8 @@ class Event(models.Model):
 
     @classmethod
     def typed_fields(cls, params: dict[str, str]) -> dict:
-        """The typed columns for a payload; a value that does not fit its column stays None."""
+        """The typed columns for a payload; a value that does not fit its column leaves it
+        empty ("" or None)."""
         fields = {}
         for column, keys in (
             ("order_id", ("order_id",)),
@@ -201,9 +204,9 @@ class Event(models.Model):
             ("eticket_id", ("eticket_id",)),
             ("api_mode", ("api_mode",)),
         ):
-            value = next((params[key] for key in keys if params.get(key)), None)
+            value = next((params[key] for key in keys if params.get(key)), "")
             max_length = cls._meta.get_field(column).max_length
-            fields[column] = value if value is not None and len(value) <= max_length else None
+            fields[column] = value if len(value) <= max_length else ""
         amount = cls._meta.get_field("amount")
         fields["amount"] = ipn.parse_decimal(
             params.get("amount_brutto") or params.get("amount"),

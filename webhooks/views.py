@@ -33,27 +33,27 @@ def _sender_ip(request) -> str | None:
 def receive(request, token):
     """Digistore24's IPN endpoint: one per webhook, at an unguessable URL.
 
-    Contract (Digistore24 counts a delivery as done only on a body that starts with `OK`, and
-    retries anything else at least 20 times over 10 days):
+    Digistore24 counts a delivery as done only when the body starts with `OK`, and retries
+    anything else at least 20 times over 10 days. So `OK` is only ever sent once the event row
+    is committed. "recorded": retried, and kept as a RejectedDelivery for the vendor to see.
 
-    | request                                   | status | body                           | DS24 retries |
-    |-------------------------------------------|--------|--------------------------------|--------------|
-    | GET/HEAD (URL validation)                 | 200    | OK                             | no  |
-    | unknown or regenerated-away token         | 404    | ERROR: unknown webhook         | yes |
-    | other method                              | 405    | ERROR: method not allowed      | yes |
-    | POST to an inactive webhook               | 503    | PAUSED: ...                    | yes (nothing lost) |
-    | body over IPN_MAX_BODY_BYTES              | 413    | ERROR: body larger than ...    | yes, recorded |
-    | not application/x-www-form-urlencoded     | 415    | ERROR: expected ...            | yes, recorded |
-    | empty, not UTF-8, malformed, repeated key | 400    | ERROR: <why>                   | yes, recorded |
-    | sha_sign missing or wrong (passphrase set)| 403    | ERROR: invalid sha signature   | yes, recorded |
-    | no passphrase and unsigned not allowed    | 403    | ERROR: webhook has no passphrase | yes, recorded |
-    | verified, or unsigned where allowed       | 200    | OK                             | no  |
-    | ... the same parameters again             | 200    | OK (delivery counted, no row)  | no  |
-    | database down or locked past its timeout  | 503    | ERROR: not stored, retry later | yes |
+    request                                     status  body                             retried
+    GET or HEAD (Digistore24's URL validation)  200     OK                               no
+    unknown or regenerated-away token           404     ERROR: unknown webhook           yes
+    any other method                            405     ERROR: method not allowed        yes
+    POST to an inactive webhook                 503     PAUSED: ...                      yes
+    body over IPN_MAX_BODY_BYTES                413     ERROR: body larger than N bytes  recorded
+    not form-encoded UTF-8                      415     ERROR: expected ...              recorded
+    empty, not UTF-8, malformed, repeated key   400     ERROR: <why>                     recorded
+    sha_sign missing or wrong                   403     ERROR: invalid sha signature     recorded
+    no passphrase, unsigned not allowed         403     ERROR: webhook has no passphrase recorded
+    verified, or unsigned where allowed         200     OK                               no
+    the same parameters again (sha_sign aside)  200     OK, counted on the first row     no
+    database down or locked past its timeout    503     ERROR: not stored, retry later   yes
 
-    "Recorded" rejections are kept as RejectedDelivery rows. `OK` is only ever sent after the
-    event row is committed. Connection tests and events outside the webhook's set are stored
-    (marked by Event.scope) and answered OK, so Digistore24 does not retry them.
+    Connection tests and events outside the webhook's set are stored too, marked by
+    Event.scope, and answered OK. An inactive webhook loses nothing: Digistore24 keeps
+    retrying until it is active again.
     """
     if request.method not in ("GET", "HEAD", "POST"):
         response = _text("ERROR: method not allowed", 405)

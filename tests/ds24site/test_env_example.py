@@ -5,7 +5,11 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-READERS = ["ds24site/settings.py", "gunicorn.conf.py", *map(str, ROOT.glob("*/management/commands/*.py"))]
+READERS = [
+    "ds24site/settings.py",
+    "gunicorn.conf.py",
+    *map(str, ROOT.glob("*/management/commands/*.py")),
+]
 
 
 def names_in_example() -> set[str]:
@@ -23,13 +27,18 @@ def names_read(path: Path) -> set[str]:
         if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
             func = node.func
             target = ast.unparse(func)
-            if target == "env" or target.startswith("env.") or target in (
-                "os.environ.get", "os.getenv", "os.environ.setdefault"
+            if (
+                target == "env"
+                or target.startswith("env.")
+                or target in ("os.environ.get", "os.getenv", "os.environ.setdefault")
             ):
                 names.add(node.args[0].value)
-        elif isinstance(node, ast.Subscript) and ast.unparse(node.value) == "os.environ":
-            if isinstance(node.slice, ast.Constant):
-                names.add(node.slice.value)
+        elif (
+            isinstance(node, ast.Subscript)
+            and ast.unparse(node.value) == "os.environ"
+            and isinstance(node.slice, ast.Constant)
+        ):
+            names.add(node.slice.value)
     return names
 
 

@@ -13,9 +13,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def staff_client(client, db):
     user = User.objects.create_user("staff", password="pw-for-tests", is_staff=True)
-    user.user_permissions.set(
-        Permission.objects.filter(content_type__app_label="webhooks")
-    )
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="webhooks"))
     client.force_login(user)
     return client
 
@@ -93,8 +91,10 @@ def test_event_detail_shows_payload_in_order_and_is_read_only(staff_client, some
     event = Event.objects.get(order_id="ABC123XY")
     url = reverse("admin:webhooks_event_change", args=[event.pk])
     html = staff_client.get(url).content.decode()
-    assert html.index("<th>event</th>") < html.index("<th>api_mode</th>") < html.index(
-        "<th>sha_sign</th>"
+    assert (
+        html.index("<th>event</th>")
+        < html.index("<th>api_mode</th>")
+        < html.index("<th>sha_sign</th>")
     )
     assert "Online-Kurs Jörg" in html
     assert 'name="_save"' not in html
@@ -114,8 +114,11 @@ def test_rejected_delivery_list_and_detail(staff_client, some_events):
 
 @pytest.mark.parametrize(
     "name",
-    ["admin:webhooks_event_changelist", "admin:webhooks_webhook_changelist",
-     "admin:webhooks_rejecteddelivery_changelist"],
+    [
+        "admin:webhooks_event_changelist",
+        "admin:webhooks_webhook_changelist",
+        "admin:webhooks_rejecteddelivery_changelist",
+    ],
 )
 def test_non_staff_users_see_none_of_it(client, some_events, name):
     User.objects.create_user("buyer", password="pw-for-tests")

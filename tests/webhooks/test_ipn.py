@@ -14,10 +14,19 @@ from webhooks import ipn
         ({"event": "on_refund", "transaction_id": "8", "order_id": "O"}, "on_refund:8"),
         ({"event": "on_payment", "order_id": "O", "product_id": "1"}, "on_payment:O:1"),
         ({"event": "eticket", "eticket_id": "123", "order_id": "O"}, "eticket:123"),
-        ({"event": "on_affiliation", "affiliate_name": "aff", "product_id": "5"},
-         "on_affiliation:aff:5"),
-        ({"event": "on_rebill_cancelled", "order_id": "O", "product_id": "1",
-          "transaction_id": "9"}, "on_rebill_cancelled:O:1"),
+        (
+            {"event": "on_affiliation", "affiliate_name": "aff", "product_id": "5"},
+            "on_affiliation:aff:5",
+        ),
+        (
+            {
+                "event": "on_rebill_cancelled",
+                "order_id": "O",
+                "product_id": "1",
+                "transaction_id": "9",
+            },
+            "on_rebill_cancelled:O:1",
+        ),
         ({"event": "connection_test"}, ""),
     ],
 )
@@ -45,8 +54,16 @@ def test_parse_body_keeps_order_blanks_and_plus_as_space():
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("49.00", Decimal("49.00")), ("-12.5", Decimal("-12.5")), ("", None), ("n/a", None),
-     ("NaN", None), ("Infinity", None), ("1e999", None), ("12345678901234567890", None)],
+    [
+        ("49.00", Decimal("49.00")),
+        ("-12.5", Decimal("-12.5")),
+        ("", None),
+        ("n/a", None),
+        ("NaN", None),
+        ("Infinity", None),
+        ("1e999", None),
+        ("12345678901234567890", None),
+    ],
 )
 def test_parse_decimal(value, expected):
     assert ipn.parse_decimal(value, max_digits=18, decimal_places=4) == expected
@@ -54,8 +71,16 @@ def test_parse_decimal(value, expected):
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("0", 0), ("12", 12), (" 3 ", 3), ("-1", None), ("²", None), ("1.5", None), ("", None),
-     ("99999999999", None)],
+    [
+        ("0", 0),
+        ("12", 12),
+        (" 3 ", 3),
+        ("-1", None),
+        ("²", None),
+        ("1.5", None),
+        ("", None),
+        ("99999999999", None),
+    ],
 )
 def test_parse_int(value, expected):
     assert ipn.parse_int(value) == expected
