@@ -27,7 +27,10 @@ def new_passphrase() -> str:
 class WebhookQuerySet(models.QuerySet):
     def for_token(self, token: str):
         """The webhook a receive URL points at, or None (also for a regenerated-away token)."""
-        return self.filter(token=token).first()
+        try:
+            return self.get(token=token)
+        except self.model.DoesNotExist:
+            return None
 
 
 class Webhook(models.Model):

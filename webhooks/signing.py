@@ -2,22 +2,34 @@
 
 SHA-512 over `key=value<passphrase>` for every parameter with a non-empty value, keys sorted by
 their bytes (PHP SORT_STRING), upper-case hex. Live accounts sign with the keys as sent; the
-official function can also upper-case them, so both variants are accepted (each needs the
-passphrase, so accepting both costs no security).
+official signing function can also upper-case the keys and HTML-decode the values (its older
+example always decoded), so those variants are accepted too. Each still needs the passphrase,
+so accepting them costs no security.
 """
 
 import hashlib
 import hmac
+import html
 from collections.abc import Iterable
 
 SIGNATURE_KEYS = frozenset({"sha_sign", "SHASIGN"})
 
 
-def signature(params: Iterable[tuple[str, str]], passphrase: str, *, uppercase_keys=False) -> str:
+def signature(
+    params: Iterable[tuple[str, str]],
+    passphrase: str,
+    *,
+    uppercase_keys: bool = False,
+    html_decode: bool = False,
+) -> str:
     """The signature Digistore24 computes over `params` (pairs; sha_sign/SHASIGN ignored)."""
     items = []
     for key, value in params:
-        if key in SIGNATURE_KEYS or value == "":
+        if key in SIGNATURE_KEYS:
+            continue
+        if html_decode:
+            value = html.unescape(value)  # PHP decodes before its emptiness test
+        if value == "":
             continue  # empty values are skipped with their key; "0" is not empty
         items.append((key.upper() if uppercase_keys else key, value))
     items.sort(key=lambda item: item[0].encode())
@@ -36,9 +48,15 @@ def verify(params: dict[str, str], passphrase: str) -> bool:
     if not received or not passphrase:
         return False
     pairs = params.items()
-    # Evaluate both variants so the time taken does not tell which one matched.
+    variants = [(False, False), (True, False)]
+    if any("&" in value for value in params.values()):  # only then can decoding matter
+        variants += [(False, True), (True, True)]
+    # Compare every variant, so the time taken does not tell which one matched.
     matches = [
-        hmac.compare_digest(received, signature(pairs, passphrase, uppercase_keys=up).encode())
-        for up in (False, True)
+        hmac.compare_digest(
+            received,
+            signature(pairs, passphrase, uppercase_keys=upper, html_decode=decode).encode(),
+        )
+        for upper, decode in variants
     ]
     return any(matches)

@@ -108,3 +108,14 @@ def test_verify_accepts_genuine_signatures(params):
 )
 def test_verify_rejects(params, passphrase):
     assert not verify(params, passphrase)
+
+
+def test_html_decoded_variant_is_accepted():
+    # The older official example html_entity_decode()d every value before signing.
+    params = {"order_id": "ORD-1", "product_name": "Tom &amp; Jerry"}
+    decoded = {"order_id": "ORD-1", "product_name": "Tom & Jerry"}
+    sig = signature(decoded.items(), OFFICIAL)
+    assert signature(params.items(), OFFICIAL, html_decode=True) == sig
+    assert verify({**params, "sha_sign": sig}, OFFICIAL)
+    assert verify({**params, "sha_sign": signature(params.items(), OFFICIAL)}, OFFICIAL)
+    assert not verify({**params, "sha_sign": sig}, "wrong")
