@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run test lint format demo lock check clean
+.PHONY: run test lint format bench lock clean
 
 run: $(VENV)/.run-installed
 	@mkdir -p var
@@ -21,6 +21,10 @@ test: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# IPN ingestion throughput over gunicorn; on SQLite, or on DATABASE_URL (a scratch database).
+bench: $(VENV)/.run-installed
+	$(BIN)/python bench/ipn_ingest.py $(if $(DATABASE_URL),--database-url $(DATABASE_URL)) $(BENCH_ARGS)
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

@@ -2,8 +2,6 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-admin.site.site_header = "ds24site"
-admin.site.site_title = "ds24site"
 admin.site.index_title = "Digistore24 dashboard"
 
 urlpatterns = [

@@ -5,8 +5,6 @@ from django.utils.html import format_html, format_html_join
 from webhooks import ipn
 from webhooks.models import Event, RejectedDelivery, Webhook
 
-COPY_JS = "ds24site/copy.js"
-
 
 class CopyableTextInput(forms.TextInput):
     """A text input with a Copy button next to it (for the passphrase)."""
@@ -67,9 +65,6 @@ class WebhookAdmin(admin.ModelAdmin):
         ),
     ]
     actions = ["regenerate_receive_url"]
-
-    class Media:
-        js = [COPY_JS]
 
     @admin.display(description="Receive URL")
     def receive_url(self, webhook):

@@ -26,6 +26,7 @@ def test_get_answers_ok_without_side_effects(client, webhook):
     assert response.status_code == 200
     assert response.content == b"OK"
     assert response["Content-Type"].startswith("text/plain")
+    assert client.head(webhook.get_receive_url()).status_code == 200
     assert Event.objects.count() == 0
     assert reloaded(webhook).last_received is None
 
