@@ -129,6 +129,10 @@ FIELD_ENCRYPTION_KEY = env.list("FIELD_ENCRYPTION_KEY", default=[])
 # --- IPN receiver -----------------------------------------------------------------------------
 
 IPN_MAX_BODY_BYTES = env.int("IPN_MAX_BODY_BYTES", default=256 * 1024)
+# Rejected deliveries kept per webhook; older ones are dropped as new ones arrive.
+REJECTED_KEEP = env.int("REJECTED_KEEP", default=1000)
+# Days events and rejected deliveries are kept by `pruneevents`; unset keeps them forever.
+EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=None)
 
 # --- Auth, i18n, static -----------------------------------------------------------------------
 

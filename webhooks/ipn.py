@@ -78,9 +78,12 @@ def parse_body(body: bytes) -> list[tuple[str, str]]:
     if not pairs:
         raise MalformedIPN("body has no parameters")
     seen = set()
-    for key, _value in pairs:
+    for key, value in pairs:
         if key in seen:
             raise MalformedIPN(f"parameter {key!r} appears more than once")
+        if "\x00" in key or "\x00" in value:
+            # PostgreSQL cannot store NUL in text or jsonb; no real IPN carries one.
+            raise MalformedIPN(f"parameter {key!r} contains a NUL character")
         seen.add(key)
     return pairs
 

@@ -72,6 +72,7 @@ class Webhook(models.Model):
     last_received = models.DateTimeField(null=True, blank=True, editable=False)
     event_count = models.PositiveBigIntegerField(default=0, editable=False)
     rejected_count = models.PositiveBigIntegerField(default=0, editable=False)
+    last_rejected = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = WebhookQuerySet.as_manager()
 
@@ -233,11 +234,15 @@ class RejectedDelivery(models.Model):
     body = models.BinaryField(blank=True)
 
     class Meta:
-        ordering = ["-received", "-id"]
+        # Rows arrive in time order, so id order is received order, and the primary key index
+        # serves the list.
+        ordering = ["-id"]
         verbose_name_plural = "rejected deliveries"
         indexes = [
-            # One webhook's rejections, newest first.
-            models.Index(fields=["webhook", "-received"], name="rejected_webhook_received"),
+            # One webhook's rejections, newest first; and the REJECTED_KEEP cap.
+            models.Index(fields=["webhook", "-id"], name="rejected_webhook_newest"),
+            # Retention (pruneevents).
+            models.Index(fields=["received"], name="rejected_received"),
         ]
 
     def __str__(self):

@@ -1,17 +1,58 @@
-"""Workflows around webhooks: storing an IPN exactly once, recording rejections, telling app
-code about new events, creating webhooks."""
+"""Workflows around webhooks: checking and storing an IPN exactly once, recording and
+re-verifying rejections, telling app code about new events, creating webhooks."""
 
 import logging
+from datetime import datetime
 
+from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.http import parse_header_parameters
 
-from webhooks import ipn
+from webhooks import ipn, signing
 from webhooks.models import Event, RejectedDelivery, Webhook
 from webhooks.signals import ipn_received
 
 logger = logging.getLogger(__name__)
+
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+
+
+class Rejection(Exception):
+    """A delivery that is turned away: `status` is the HTTP answer, str() the one-line reason."""
+
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status = status
+
+
+def ipn_verify(
+    *, webhook: Webhook, body: bytes, content_type: str
+) -> tuple[list[tuple[str, str]], str]:
+    """The parameters of a delivery and its Event.Signature, or a Rejection saying why not.
+
+    The one judgement of a delivery's body, used by the receiver and by re-verification.
+    """
+    if not body:
+        raise Rejection(400, "body has no parameters")
+    media_type, options = parse_header_parameters(content_type)
+    if media_type.lower() != FORM_CONTENT_TYPE or options.get("charset", "utf-8").lower() not in (
+        "utf-8",
+        "utf8",
+    ):
+        raise Rejection(415, f"expected {FORM_CONTENT_TYPE} in UTF-8")
+    try:
+        pairs = ipn.parse_body(body)
+    except ipn.MalformedIPN as exc:
+        raise Rejection(400, str(exc)) from None
+    if webhook.passphrase:
+        if not signing.verify(dict(pairs), webhook.passphrase):
+            raise Rejection(403, "invalid sha signature")
+        return pairs, Event.Signature.VERIFIED
+    if webhook.accept_unsigned:
+        return pairs, Event.Signature.UNSIGNED
+    raise Rejection(403, "webhook has no passphrase")
 
 
 def ipn_store(
@@ -20,6 +61,7 @@ def ipn_store(
     pairs: list[tuple[str, str]],
     signature: str,
     sender_ip: str | None,
+    received: datetime | None = None,
 ) -> Event | None:
     """Store a verified IPN; returns the new Event, or None when it was a redelivery.
 
@@ -38,6 +80,7 @@ def ipn_store(
         scope = Event.Scope.IGNORED
     digest = ipn.payload_hash(pairs)
     now = timezone.now()
+    received = received or now
 
     for attempt in (1, 2):
         try:
@@ -51,7 +94,7 @@ def ipn_store(
                     business_key=ipn.business_key(params),
                     signature=signature,
                     sender_ip=sender_ip,
-                    received=now,
+                    received=received,
                     last_delivered=now,
                     **Event.typed_fields(params),
                 )
@@ -99,28 +142,70 @@ def event_notify(*, event: Event) -> list[Exception]:
 def delivery_reject(
     *,
     webhook: Webhook,
-    status_code: int,
-    reason: str,
+    rejection: Rejection,
     content_type: str,
     body: bytes,
     sender_ip: str | None,
 ) -> None:
-    """Keep a turned-away delivery for the vendor to inspect. Never raises: the sender gets
-    its rejection whether or not this could be written."""
-    logger.warning("webhook %s rejected a delivery from %s: %s", webhook.pk, sender_ip, reason)
+    """Keep a turned-away delivery for the vendor to inspect, at most REJECTED_KEEP per webhook
+    (oldest dropped first, so junk cannot fill the disk). Never raises: the sender gets its
+    rejection whether or not this could be written."""
+    logger.warning("webhook %s rejected a delivery from %s: %s", webhook.pk, sender_ip, rejection)
+    now = timezone.now()
     try:
         with transaction.atomic():
             RejectedDelivery.objects.create(
                 webhook=webhook,
+                received=now,
                 sender_ip=sender_ip,
-                status_code=status_code,
-                reason=reason[: RejectedDelivery._meta.get_field("reason").max_length],
+                status_code=rejection.status,
+                reason=str(rejection)[: RejectedDelivery._meta.get_field("reason").max_length],
                 content_type=content_type[:255],
                 body=body,
             )
-            Webhook.objects.filter(pk=webhook.pk).update(rejected_count=F("rejected_count") + 1)
+            Webhook.objects.filter(pk=webhook.pk).update(
+                rejected_count=F("rejected_count") + 1, last_rejected=now
+            )
+        # The counter only grows, so below the cap there is certainly nothing to drop.
+        if webhook.rejected_count >= settings.REJECTED_KEEP:
+            rejected_prune(webhook=webhook, keep=settings.REJECTED_KEEP)
     except DatabaseError:
         logger.exception("could not record a rejected delivery for webhook %s", webhook.pk)
+
+
+def rejected_prune(*, webhook: Webhook, keep: int) -> int:
+    """Delete all but the newest `keep` rejected deliveries of a webhook; returns how many."""
+    newest_first = RejectedDelivery.objects.filter(webhook=webhook).order_by("-id")
+    first_doomed = list(newest_first.values_list("id", flat=True)[keep : keep + 1])
+    if not first_doomed:
+        return 0
+    deleted, _ = newest_first.filter(id__lte=first_doomed[0]).delete()
+    return deleted
+
+
+def delivery_reverify(*, delivery: RejectedDelivery) -> Rejection | None:
+    """Judge a rejected delivery again (say, after its passphrase was fixed). If it passes now,
+    it is stored through the receiver's own path (same de-duplication, original received time)
+    and the rejected row goes; otherwise returns why it still fails."""
+    webhook = delivery.webhook
+    try:
+        pairs, signature = ipn_verify(
+            webhook=webhook, body=bytes(delivery.body), content_type=delivery.content_type
+        )
+    except Rejection as rejection:
+        return rejection
+    with transaction.atomic():
+        event = ipn_store(
+            webhook=webhook,
+            pairs=pairs,
+            signature=signature,
+            sender_ip=delivery.sender_ip,
+            received=delivery.received,
+        )
+        delivery.delete()
+    if event is not None:
+        event_notify(event=event)
+    return None
 
 
 def webhook_create(

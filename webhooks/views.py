@@ -7,13 +7,10 @@ from django.http import HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from webhooks import ipn, signing
-from webhooks.models import Event, Webhook
-from webhooks.services import delivery_reject, event_notify, ipn_store
+from webhooks.models import Webhook
+from webhooks.services import Rejection, delivery_reject, event_notify, ipn_store, ipn_verify
 
 logger = logging.getLogger(__name__)
-
-FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 
 def _text(body: str, status: int = 200) -> HttpResponse:
@@ -73,42 +70,23 @@ def receive(request, token):
 
     sender_ip = _sender_ip(request)
     content_type = request.META.get("CONTENT_TYPE", "")
-
-    def reject(status: int, reason: str, body: bytes = b""):
+    limit = settings.IPN_MAX_BODY_BYTES
+    # One byte past the limit tells "too large" without reading (or storing) the rest.
+    body = request.read(limit + 1)
+    try:
+        if len(body) > limit:
+            body = b""
+            raise Rejection(413, f"body larger than {limit} bytes")
+        pairs, signature = ipn_verify(webhook=webhook, body=body, content_type=content_type)
+    except Rejection as rejection:
         delivery_reject(
             webhook=webhook,
-            status_code=status,
-            reason=reason,
+            rejection=rejection,
             content_type=content_type,
             body=body,
             sender_ip=sender_ip,
         )
-        return _text(f"ERROR: {reason}", status)
-
-    limit = settings.IPN_MAX_BODY_BYTES
-    # One byte past the limit tells "too large" without reading (or storing) the rest.
-    body = request.read(limit + 1)
-    if len(body) > limit:
-        return reject(413, f"body larger than {limit} bytes")
-    if not body:
-        return reject(400, "body has no parameters")
-    charset = request.content_params.get("charset", "utf-8").lower()
-    if request.content_type != FORM_CONTENT_TYPE or charset not in ("utf-8", "utf8"):
-        return reject(415, f"expected {FORM_CONTENT_TYPE} in UTF-8", body)
-    try:
-        pairs = ipn.parse_body(body)
-    except ipn.MalformedIPN as exc:
-        return reject(400, str(exc), body)
-
-    params = dict(pairs)
-    if webhook.passphrase:
-        if not signing.verify(params, webhook.passphrase):
-            return reject(403, "invalid sha signature", body)
-        signature = Event.Signature.VERIFIED
-    elif webhook.accept_unsigned:
-        signature = Event.Signature.UNSIGNED
-    else:
-        return reject(403, "webhook has no passphrase", body)
+        return _text(f"ERROR: {rejection}", rejection.status)
 
     try:
         event = ipn_store(webhook=webhook, pairs=pairs, signature=signature, sender_ip=sender_ip)

@@ -276,8 +276,9 @@ def test_utf8_charset_parameter_is_fine(client, webhook):
         (b"event=on_payment&&order_id", b"not application/x-www-form-urlencoded"),
         (b"event=on_payment&event=on_refund", b"appears more than once"),
         (b"&".join(b"k%d=v" % i for i in range(1001)), b"more than 1000 parameters"),
+        (b"event=on_payment&name=a%00b", b"contains a NUL character"),
     ],
-    ids=["latin1-escape", "raw-latin1", "empty", "no-equals", "duplicate-key", "too-many"],
+    ids=["latin1-escape", "raw-latin1", "empty", "no-equals", "duplicate-key", "too-many", "nul"],
 )
 def test_malformed_body_is_400(client, webhook, body, reason):
     response = client.post(webhook.get_receive_url(), data=body, content_type=FORM)
