@@ -70,3 +70,27 @@ def broken_database():
     connection.close()
     connection.settings_dict.clear()
     connection.settings_dict.update(saved)
+
+
+@pytest.fixture
+def staff_client(client, db):
+    """A logged-in staff user with every webhooks permission (not a superuser)."""
+    from django.contrib.auth.models import Permission, User
+
+    user = User.objects.create_user("staff", password="pw-for-tests", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="webhooks"))
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def viewer_client(client, db):
+    """A logged-in staff user who may only view webhooks, events and rejected deliveries."""
+    from django.contrib.auth.models import Permission, User
+
+    user = User.objects.create_user("viewer", password="pw-for-tests", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="webhooks", codename__startswith="view")
+    )
+    client.force_login(user)
+    return client

@@ -1,9 +1,47 @@
+import csv
+from itertools import chain
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
 
-from webhooks import ipn
-from webhooks.models import Event, RejectedDelivery, Webhook
+from ds24site.pagination import CappedCountPaginator
+from webhooks import ipn, samples
+from webhooks.admin_filters import EventTypeFilter, KindFilter, ModeFilter, ReceivedFilter
+from webhooks.models import (
+    AffiliationEvent,
+    ETicketEvent,
+    Event,
+    PaymentEvent,
+    RejectedDelivery,
+    Webhook,
+)
+from webhooks.services import delivery_reverify, event_notify, webhook_send_test
+from webhooks.setup_guide import setup_steps
+
+ADMIN_CSS = {"all": ["webhooks/admin.css"]}
+
+
+def badge(css_class: str, label: str):
+    return format_html('<span class="ds24-badge {}">{}</span>', css_class, label)
+
+
+def change_url(obj) -> str:
+    return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+
+
+# --- Webhooks -----------------------------------------------------------------------------------
 
 
 class CopyableTextInput(forms.TextInput):
@@ -44,27 +82,87 @@ class WebhookForm(forms.ModelForm):
 @admin.register(Webhook)
 class WebhookAdmin(admin.ModelAdmin):
     form = WebhookForm
-    list_display = ["name", "kind", "active", "last_received", "event_count", "rejected_count"]
+    list_display = [
+        "name",
+        "kind",
+        "status_badge",
+        "last_received",
+        "events_24h",
+        "rejections_24h",
+        "event_count",
+    ]
     list_filter = ["kind", "active"]
     search_fields = ["name"]
+    list_select_related = []
     readonly_fields = [
         "receive_url",
         "created",
         "updated",
         "last_received",
+        "last_rejected",
         "event_count",
         "rejected_count",
     ]
-    list_select_related = []
     fieldsets = [
         (None, {"fields": ["name", "kind", "events", "active"]}),
         ("Digistore24 IPN settings", {"fields": ["receive_url", "passphrase", "accept_unsigned"]}),
         (
             "Activity",
-            {"fields": ["last_received", "event_count", "rejected_count", "created", "updated"]},
+            {
+                "fields": [
+                    "last_received",
+                    "last_rejected",
+                    "event_count",
+                    "rejected_count",
+                    "created",
+                    "updated",
+                ]
+            },
         ),
     ]
-    actions = ["regenerate_receive_url"]
+    change_form_template = "admin/webhooks/webhook/change_form.html"
+
+    class Media:
+        css = ADMIN_CSS
+
+    def get_queryset(self, request):
+        """Adds the last 24 hours' activity: one subquery per webhook, each an index range scan
+        of (webhook, received)."""
+        since = timezone.now() - Webhook.SILENT_AFTER
+
+        def recent(model):
+            rows = model.objects.filter(webhook=OuterRef("pk"), received__gte=since)
+            return Coalesce(
+                Subquery(rows.order_by().values("webhook").annotate(n=Count("pk")).values("n")),
+                0,
+            )
+
+        latest_reason = RejectedDelivery.objects.filter(webhook=OuterRef("pk")).order_by("-id")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                events_24h=recent(Event),
+                rejections_24h=recent(RejectedDelivery),
+                latest_rejection=Subquery(latest_reason.values("reason")[:1]),
+            )
+        )
+
+    @admin.display(description="Status")
+    def status_badge(self, webhook):
+        return badge(webhook.status, Webhook.Status(webhook.status).label)
+
+    @admin.display(description="Events (24 h)", ordering="events_24h")
+    def events_24h(self, webhook):
+        return webhook.events_24h
+
+    @admin.display(description="Rejections (24 h)", ordering="rejections_24h")
+    def rejections_24h(self, webhook):
+        if not webhook.rejections_24h:
+            return 0
+        return format_html(
+            "{} <small>(latest: {})</small>", webhook.rejections_24h, webhook.latest_rejection
+        )
 
     @admin.display(description="Receive URL")
     def receive_url(self, webhook):
@@ -77,37 +175,128 @@ class WebhookAdmin(admin.ModelAdmin):
             url,
         )
 
-    @admin.action(description="Regenerate receive URL (the old URL stops working)")
-    def regenerate_receive_url(self, request, queryset):
-        count = 0
-        for webhook in queryset:
-            webhook.regenerate_token()
-            count += 1
-        self.message_user(
+    def get_fieldsets(self, request, obj=None):
+        """The passphrase is enough to forge IPNs: only those who may change the webhook see it."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return fieldsets
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "passphrase"]})
+            for name, options in fieldsets
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            reveal = self.has_change_permission(request, obj)
+            context["setup_steps"] = setup_steps(obj, reveal_passphrase=reveal)
+            context["sample_event"] = samples.SAMPLE_FOR_KIND[obj.kind].__name__
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        return [
+            path(
+                "<path:object_id>/send-test/",
+                wrap(self.send_test_view),
+                name=f"{prefix}_send_test",
+            ),
+            path(
+                "<path:object_id>/regenerate-url/",
+                wrap(self.regenerate_url_view),
+                name=f"{prefix}_regenerate_url",
+            ),
+            path(
+                "<path:object_id>/rotate-passphrase/",
+                wrap(self.rotate_passphrase_view),
+                name=f"{prefix}_rotate_passphrase",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _changeable(self, request, object_id) -> Webhook:
+        webhook = self.get_object(request, object_id)
+        if webhook is None:
+            raise Http404("No such webhook")
+        if not self.has_change_permission(request, webhook):
+            raise PermissionDenied
+        return webhook
+
+    def send_test_view(self, request, object_id):
+        return require_POST(self._send_test)(request, object_id)
+
+    def _send_test(self, request, object_id):
+        webhook = self._changeable(request, object_id)
+        result = webhook_send_test(webhook=webhook, sample=request.POST.get("sample") == "1")
+        if result.error:
+            self.message_user(
+                request, f"Sent a {result.event} to {result.url}: {result.error}.", messages.ERROR
+            )
+        else:
+            self.message_user(
+                request,
+                f"Sent a signed {result.event} to {result.url}; it answered "
+                f"HTTP {result.status}: \u201c{result.body}\u201d.",
+                messages.SUCCESS if result.ok else messages.ERROR,
+            )
+        return redirect(change_url(webhook))
+
+    def regenerate_url_view(self, request, object_id):
+        return self._confirm(
             request,
-            f"New receive URL for {count} webhook(s); enter it in Digistore24's IPN settings.",
-            messages.WARNING,
+            object_id,
+            title="Regenerate the receive URL?",
+            explanation="The current URL stops working at once: Digistore24's deliveries to it "
+            "get 404 (and are retried) until you enter the new URL in its IPN settings.",
+            button="Yes, regenerate the URL",
+            perform=Webhook.regenerate_token,
+            done="New receive URL; enter it as Webhook URL in Digistore24's IPN settings.",
         )
 
+    def rotate_passphrase_view(self, request, object_id):
+        return self._confirm(
+            request,
+            object_id,
+            title="Rotate the IPN passphrase?",
+            explanation="A new passphrase is generated. Deliveries signed with the old one are "
+            "rejected (you can re-verify them later) until you enter the new passphrase in "
+            "Digistore24's IPN settings.",
+            button="Yes, rotate the passphrase",
+            perform=Webhook.rotate_passphrase,
+            done="New passphrase; enter it as IPN passphrase in Digistore24's IPN settings.",
+        )
 
-class EventTypeFilter(admin.SimpleListFilter):
-    """Event types from the known list: the alternative, SELECT DISTINCT over the whole event
-    table, grows with it."""
+    def _confirm(self, request, object_id, *, title, explanation, button, perform, done):
+        """A confirmation page (GET) for an action that breaks the Digistore24 side until the
+        vendor updates it; the action itself happens on POST."""
+        webhook = self._changeable(request, object_id)
+        if request.method == "POST":
+            perform(webhook)
+            self.log_change(request, webhook, title.removesuffix("?"))
+            self.message_user(request, done, messages.WARNING)
+            return redirect(change_url(webhook))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "explanation": explanation,
+            "button": button,
+            "opts": self.opts,
+            "original": webhook,
+        }
+        return TemplateResponse(request, "admin/webhooks/webhook/confirm.html", context)
 
-    title = "event type"
-    parameter_name = "event"
 
-    def lookups(self, request, model_admin):
-        return [(name, name) for name in ipn.KNOWN_EVENTS]
-
-    def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(event=self.value())
-        return queryset
+# --- Events -------------------------------------------------------------------------------------
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Log tables are append-only: viewable, never added or edited here."""
+    """Log tables are append-only: viewable, never added, edited or deleted here. Lists never
+    count the whole table and offer no facet counts."""
+
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    list_per_page = 100
 
     def has_add_permission(self, request):
         return False
@@ -118,33 +307,93 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def has_webhook_change_permission(self, request):
+        """For actions that act on the webhook's behalf (replay, re-verify)."""
+        return request.user.has_perm("webhooks.change_webhook")
+
+
+CSV_COLUMNS = [
+    "id",
+    "received",
+    "event",
+    "scope",
+    "webhook__name",
+    "order_id",
+    "transaction_id",
+    "product_id",
+    "product_name",
+    "email",
+    "amount",
+    "currency",
+    "billing_type",
+    "pay_sequence_no",
+    "affiliate_name",
+    "eticket_id",
+    "api_mode",
+    "signature",
+    "delivery_count",
+    "last_delivered",
+    "business_key",
+]
+REPLAY_MAX = 1000
+
+
+class Echo:
+    """A file-like object whose write returns the line, for streaming csv.writer output."""
+
+    def write(self, value):
+        return value
+
+
+def spreadsheet_safe(value):
+    """Payload text is untrusted: keep spreadsheets from running it as a formula."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
 
 @admin.register(Event)
 class EventAdmin(ReadOnlyAdmin):
     list_display = [
         "received",
-        "event",
+        "event_badge",
         "order_id",
         "email",
         "amount_display",
+        "product_name",
         "webhook",
         "signature",
-        "delivery_count",
+        "deliveries",
+        "revision",
     ]
-    list_filter = ["webhook", EventTypeFilter, "scope", "signature"]
+    list_filter = [
+        "webhook",
+        KindFilter,
+        EventTypeFilter,
+        "signature",
+        ModeFilter,
+        "scope",
+        ReceivedFilter,
+    ]
     # Exact matches only, each served by its own index (see Event.Meta.indexes).
-    search_fields = ["order_id__exact", "transaction_id__exact", "email__exact"]
-    search_help_text = "Exact order id, transaction id or email."
+    search_fields = [
+        "order_id__exact",
+        "transaction_id__exact",
+        "eticket_id__exact",
+        "email__exact",
+        "affiliate_name__exact",
+    ]
+    search_help_text = "Exact order id, transaction id, e-ticket id, email or affiliate name."
     list_select_related = ["webhook"]
-    show_full_result_count = False
-    readonly_fields = ["payload_table"]
+    sortable_by = ["received"]  # the one order an index serves at any size
+    readonly_fields = ["event_badge", "payload_table", "revisions", "same_order"]
     fieldsets = [
         (
             None,
             {
                 "fields": [
+                    "event_badge",
                     "webhook",
-                    "event",
                     "scope",
                     "signature",
                     "received",
@@ -156,7 +405,7 @@ class EventAdmin(ReadOnlyAdmin):
             },
         ),
         (
-            "Order",
+            "Typed fields",
             {
                 "fields": [
                     "order_id",
@@ -174,32 +423,222 @@ class EventAdmin(ReadOnlyAdmin):
                 ]
             },
         ),
+        ("Related events", {"fields": ["revisions", "same_order"]}),
         ("Payload as received", {"fields": ["payload_table"]}),
         ("Receiver errors", {"fields": ["signal_error"]}),
     ]
+    actions = ["replay"]
+    change_list_template = "admin/webhooks/event/change_list.html"
 
-    @admin.display(description="Amount", ordering="amount")
+    class Media:
+        css = ADMIN_CSS
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request).select_related("webhook")
+        if events := getattr(self.model, "EVENTS", None):
+            qs = qs.filter(event__in=events)
+        earlier = Event.objects.filter(
+            webhook=OuterRef("webhook"),
+            business_key=OuterRef("business_key"),
+            received__lt=OuterRef("received"),
+        ).exclude(business_key="")
+        return qs.annotate(has_earlier=Exists(earlier))
+
+    @admin.display(description="Event", ordering="event")
+    def event_badge(self, event):
+        return badge(event.event, event.event or "(none)")
+
+    @admin.display(description="Amount")
     def amount_display(self, event):
         if event.amount is None:
             return "—"
         # The column keeps 4 places; show the 2 that money normally has unless more are used.
         amount = event.amount.normalize()
         shown = f"{amount:.2f}" if amount.as_tuple().exponent >= -2 else f"{amount:f}"
-        return f"{shown} {event.currency or ''}".strip()
+        return f"{shown} {event.currency}".strip()
+
+    @admin.display(description="Deliveries")
+    def deliveries(self, event):
+        return f"\u00d7{event.delivery_count}" if event.delivery_count > 1 else ""  # "times N"
+
+    @admin.display(description="Revision")
+    def revision(self, event):
+        return "revision" if event.has_earlier else ""
 
     @admin.display(description="Parameters")
     def payload_table(self, event):
         rows = format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", event.payload)
-        return format_html("<table>{}</table>", rows)
+        return format_html('<table class="ds24-payload">{}</table>', rows)
+
+    def _event_links(self, events):
+        if not events:
+            return "—"
+        return format_html_join(
+            mark_safe("<br>"),
+            '<a href="{}">{}</a> {} {} <small>({})</small>',
+            (
+                (
+                    change_url(e),
+                    e.received.strftime("%Y-%m-%d %H:%M:%S"),
+                    e.event,
+                    e.order_id,
+                    e.webhook.name,
+                )
+                for e in events
+            ),
+        )
+
+    @admin.display(description="Other revisions of this object")
+    def revisions(self, event):
+        if not event.business_key:
+            return "—"
+        others = (
+            Event.objects.filter(webhook=event.webhook_id, business_key=event.business_key)
+            .exclude(pk=event.pk)
+            .select_related("webhook")
+            .order_by("received")[:50]
+        )
+        return self._event_links(others)
+
+    @admin.display(description="Other events of this order")
+    def same_order(self, event):
+        if not event.order_id:
+            return "—"
+        others = (
+            Event.objects.filter(order_id=event.order_id)
+            .exclude(pk=event.pk)
+            .select_related("webhook")
+            .order_by("received")[:50]
+        )
+        return self._event_links(others)
+
+    @admin.action(description="Replay: send ipn_received again", permissions=["webhook_change"])
+    def replay(self, request, queryset):
+        events = list(queryset[: REPLAY_MAX + 1])
+        if len(events) > REPLAY_MAX:
+            self.message_user(
+                request, f"Replay at most {REPLAY_MAX} events at a time.", messages.ERROR
+            )
+            return
+        failed = sum(1 for event in events if event_notify(event=event))
+        if failed:
+            self.message_user(
+                request,
+                f"Replayed {len(events)} event(s); receivers failed on {failed} — the errors are "
+                "recorded on those events.",
+                messages.WARNING,
+            )
+        else:
+            self.message_user(request, f"Replayed {len(events)} event(s); no receiver failed.")
+
+    def get_urls(self):
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        export = path(
+            "export/", self.admin_site.admin_view(self.export_view), name=f"{prefix}_export"
+        )
+        return [export, *super().get_urls()]
+
+    def export_view(self, request):
+        """The current filtered list as CSV, streamed: rows are read in chunks from a
+        server-side cursor and written as they come, so the size of the list does not matter."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters as exc:
+            return HttpResponseBadRequest(f"Bad filter: {exc}", content_type="text/plain")
+        rows = changelist.queryset.values_list(*CSV_COLUMNS).iterator(chunk_size=2000)
+        writer = csv.writer(Echo())
+        header = [column.replace("webhook__name", "webhook") for column in CSV_COLUMNS]
+        lines = chain(
+            [writer.writerow(header)],
+            (writer.writerow([spreadsheet_safe(value) for value in row]) for row in rows),
+        )
+        name = f"{self.opts.model_name}s-{timezone.now():%Y%m%d-%H%M%S}.csv"
+        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+
+@admin.register(PaymentEvent)
+class PaymentEventAdmin(EventAdmin):
+    list_display = [
+        "received",
+        "event_badge",
+        "order_id",
+        "amount_display",
+        "billing_type",
+        "pay_sequence_no",
+        "pay_method",
+        "email",
+        "product_name",
+        "deliveries",
+        "revision",
+    ]
+
+    @admin.display(description="Pay method")
+    def pay_method(self, event):
+        return event.params.get("pay_method", "")
+
+
+@admin.register(ETicketEvent)
+class ETicketEventAdmin(EventAdmin):
+    list_display = [
+        "received",
+        "eticket_id",
+        "ticket_date",
+        "location",
+        "buyer",
+        "action",
+        "deliveries",
+        "revision",
+    ]
+
+    @admin.display(description="Date")
+    def ticket_date(self, event):
+        return event.params.get("eticket_date", "")
+
+    @admin.display(description="Location")
+    def location(self, event):
+        return event.params.get("location_name", "")
+
+    @admin.display(description="Buyer")
+    def buyer(self, event):
+        params = event.params
+        name = " ".join(
+            filter(None, [params.get("buyer_first_name"), params.get("buyer_last_name")])
+        )
+        return f"{name} <{event.email}>" if name and event.email else name or event.email
+
+    @admin.display(description="Action")
+    def action(self, event):
+        return event.params.get("action", "")
+
+
+@admin.register(AffiliationEvent)
+class AffiliationEventAdmin(EventAdmin):
+    list_display = [
+        "received",
+        "affiliate_name",
+        "product_id",
+        "product_name",
+        "email",
+        "webhook",
+        "deliveries",
+        "revision",
+    ]
+
+
+# --- Rejected deliveries ------------------------------------------------------------------------
 
 
 @admin.register(RejectedDelivery)
 class RejectedDeliveryAdmin(ReadOnlyAdmin):
-    list_display = ["received", "webhook", "status_code", "reason", "sender_ip"]
+    list_display = ["received", "webhook", "sender_ip", "status_code", "reason"]
     list_filter = ["webhook", "status_code"]
     search_fields = []
     list_select_related = ["webhook"]
-    show_full_result_count = False
+    sortable_by = []
     readonly_fields = ["body_text"]
     fields = [
         "webhook",
@@ -210,7 +649,24 @@ class RejectedDeliveryAdmin(ReadOnlyAdmin):
         "content_type",
         "body_text",
     ]
+    actions = ["reverify"]
 
-    @admin.display(description="Body")
+    @admin.display(description="Body as received")
     def body_text(self, rejected):
         return format_html("<pre>{}</pre>", bytes(rejected.body).decode("utf-8", "replace"))
+
+    @admin.action(
+        description="Re-verify with the current passphrase", permissions=["webhook_change"]
+    )
+    def reverify(self, request, queryset):
+        stored, still_failing = 0, {}
+        for delivery in queryset.select_related("webhook").order_by("id"):
+            rejection = delivery_reverify(delivery=delivery)
+            if rejection is None:
+                stored += 1
+            else:
+                still_failing[str(rejection)] = still_failing.get(str(rejection), 0) + 1
+        if stored:
+            self.message_user(request, f"{stored} deliveries now verify and are stored as events.")
+        for reason, count in still_failing.items():
+            self.message_user(request, f"{count} still rejected: {reason}.", messages.WARNING)

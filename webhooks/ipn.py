@@ -5,6 +5,7 @@ shared/digistore24.md §1 and §3.
 """
 
 import hashlib
+import html
 import json
 from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qsl
@@ -89,12 +90,18 @@ def parse_body(body: bytes) -> list[tuple[str, str]]:
 
 
 def payload_hash(pairs: list[tuple[str, str]]) -> str:
-    """Identifies a delivery's content: the same parameters, in any order, sha_sign aside.
+    """Identifies a notification's content, so that a redelivery is recognised.
 
-    Two deliveries with the same hash are one notification delivered twice.
+    Canonical in every way the signature check is lenient (order, key case, HTML entities,
+    empty values, the signature itself): a delivery that verifies with another's signature has
+    the same hash, so a captured IPN cannot be replayed as a new event by re-encoding it.
     """
-    content = sorted((key, value) for key, value in pairs if key not in SIGNATURE_KEYS)
-    return hashlib.sha256(json.dumps(content, ensure_ascii=False).encode()).hexdigest()
+    canonical = sorted(
+        (key.upper(), value)
+        for key, value in ((key, html.unescape(value)) for key, value in pairs)
+        if key not in SIGNATURE_KEYS and value != ""
+    )
+    return hashlib.sha256(json.dumps(canonical, ensure_ascii=False).encode()).hexdigest()
 
 
 def business_key(params: dict[str, str]) -> str:
@@ -144,7 +151,8 @@ def parse_decimal(value: str | None, *, max_digits: int, decimal_places: int) ->
 def parse_int(value: str | None, *, maximum: int = 2**31 - 1) -> int | None:
     """A non-negative integer that fits the column, or None."""
     digits = (value or "").strip()
-    if not (digits.isascii() and digits.isdigit()):  # isdigit alone admits "²"
+    # isdigit alone admits "²"; the length check keeps int() off megabyte-long strings.
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > len(str(maximum)):
         return None
     number = int(digits)
     return number if number <= maximum else None

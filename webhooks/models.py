@@ -1,11 +1,13 @@
 import secrets
 import string
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from ds24site.crypto import EncryptedTextField
 from webhooks import ipn
@@ -100,6 +102,31 @@ class Webhook(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    class Status(models.TextChoices):
+        RECEIVING = "receiving", "Receiving"
+        SILENT = "silent", "Silent"
+        REJECTING = "rejecting", "Rejecting"
+        PAUSED = "paused", "Paused"
+
+    # Without a delivery for this long a webhook counts as silent.
+    SILENT_AFTER = timedelta(hours=24)
+
+    @property
+    def status(self) -> str:
+        """Paused when inactive; rejecting when the latest recent delivery was turned away;
+        receiving when something arrived recently; silent otherwise."""
+        if not self.active:
+            return self.Status.PAUSED
+        recent = timezone.now() - self.SILENT_AFTER
+        rejected_recently = self.last_rejected and self.last_rejected > recent
+        if rejected_recently and (
+            not self.last_received or self.last_rejected > self.last_received
+        ):
+            return self.Status.REJECTING
+        if self.last_received and self.last_received > recent:
+            return self.Status.RECEIVING
+        return self.Status.SILENT
+
     def accepts(self, event: str) -> bool:
         return self.kind == self.Kind.ALL or event in self.events
 
@@ -111,6 +138,12 @@ class Webhook(models.Model):
         """Give the webhook a new receive URL; the old one answers 404 from now on."""
         self.token = new_token()
         self.save(update_fields=["token", "updated"])
+
+    def rotate_passphrase(self) -> None:
+        """A new generated passphrase; deliveries signed with the old one are rejected (and can
+        be re-verified) until Digistore24 has the new one."""
+        self.passphrase = new_passphrase()
+        self.save(update_fields=["passphrase", "updated"])
 
 
 class Event(models.Model):
@@ -171,9 +204,11 @@ class Event(models.Model):
             # The log, newest first; and one webhook's log.
             models.Index(fields=["-received"], name="event_received"),
             models.Index(fields=["webhook", "-received"], name="event_webhook_received"),
-            # Filter by event type.
+            # Filters: event type, signature status, live/test.
             models.Index(fields=["event", "-received"], name="event_type_received"),
-            # Exact-match searches.
+            models.Index(fields=["signature", "-received"], name="event_signature_received"),
+            models.Index(fields=["api_mode", "-received"], name="event_mode_received"),
+            # Exact-match searches (and the other events of an order).
             models.Index(fields=["order_id"], name="event_order_id"),
             models.Index(fields=["transaction_id"], name="event_transaction_id"),
             models.Index(fields=["email"], name="event_email"),
@@ -187,7 +222,7 @@ class Event(models.Model):
     def __str__(self):
         return f"{self.event} {self.order_id or self.eticket_id or ''}".strip()
 
-    @property
+    @cached_property
     def params(self) -> dict[str, str]:
         return dict(self.payload)
 
@@ -219,6 +254,36 @@ class Event(models.Model):
         )
         fields["pay_sequence_no"] = ipn.parse_int(params.get("pay_sequence_no"))
         return fields
+
+
+class PaymentEvent(Event):
+    """The Payments list (Watch New Payments): order events."""
+
+    EVENTS = (*ipn.ORDER_EVENTS, "on_payment_subscription_signup")
+
+    class Meta:
+        proxy = True
+        verbose_name = "payment"
+
+
+class ETicketEvent(Event):
+    """The E-tickets list (Watch New E-tickets)."""
+
+    EVENTS = ("eticket",)
+
+    class Meta:
+        proxy = True
+        verbose_name = "e-ticket"
+
+
+class AffiliationEvent(Event):
+    """The Affiliations list (Watch Affiliate Approved)."""
+
+    EVENTS = ("on_affiliation",)
+
+    class Meta:
+        proxy = True
+        verbose_name = "affiliation"
 
 
 class RejectedDelivery(models.Model):

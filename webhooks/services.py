@@ -2,15 +2,17 @@
 re-verifying rejections, telling app code about new events, creating webhooks."""
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
+import requests
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.http import parse_header_parameters
 
-from webhooks import ipn, signing
+from webhooks import ipn, samples, signing
 from webhooks.models import Event, RejectedDelivery, Webhook
 from webhooks.signals import ipn_received
 
@@ -231,3 +233,48 @@ def webhook_create(
     webhook.full_clean()
     webhook.save()
     return webhook
+
+
+@dataclass(frozen=True)
+class TestDelivery:
+    """What came back from a test IPN: an HTTP answer, or why there was none."""
+
+    url: str
+    event: str
+    status: int | None = None
+    body: str = ""
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200 and self.body.startswith("OK")
+
+
+def webhook_send_test(*, webhook: Webhook, sample: bool = False) -> TestDelivery:
+    """Do what Digistore24's "Test connection" does: sign a connection_test (or, with
+    `sample`, a realistic test event of the webhook's kind) with the webhook's passphrase and
+    POST it over HTTP to the webhook's own receive URL. Proves SITE_URL, routing, passphrase
+    and storage end to end."""
+    params = samples.SAMPLE_FOR_KIND[webhook.kind]() if sample else samples.connection_test()
+    url = webhook.get_receive_url()
+    try:
+        response = requests.post(
+            url,
+            data=samples.signed_body(params, webhook.passphrase),
+            headers={"Content-Type": f"{FORM_CONTENT_TYPE}; charset=utf-8"},
+            timeout=(3.05, 10),
+            allow_redirects=False,  # Digistore24 does not follow them either
+        )
+    except requests.RequestException as exc:
+        return TestDelivery(url=url, event=params["event"], error=_describe(exc))
+    return TestDelivery(
+        url=url, event=params["event"], status=response.status_code, body=response.text[:200]
+    )
+
+
+def _describe(exc: requests.RequestException) -> str:
+    if isinstance(exc, requests.Timeout):
+        return "no answer within 10 seconds"
+    if isinstance(exc, requests.ConnectionError):
+        return "could not connect (is SITE_URL right, and is this server reachable at it?)"
+    return type(exc).__name__

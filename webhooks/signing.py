@@ -47,6 +47,8 @@ def verify(params: dict[str, str], passphrase: str) -> bool:
     received = received_signature(params).strip().upper().encode()
     if not received or not passphrase:
         return False
+    if not any(value for key, value in params.items() if key not in SIGNATURE_KEYS):
+        return False  # nothing is signed: the digest would not depend on the passphrase
     pairs = params.items()
     variants = [(False, False), (True, False)]
     if any("&" in value for value in params.values()):  # only then can decoding matter

@@ -2,11 +2,13 @@ import ipaddress
 import logging
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 from django.http import HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from ds24site.crypto import DecryptionError
 from webhooks.models import Webhook
 from webhooks.services import Rejection, delivery_reject, event_notify, ipn_store, ipn_verify
 
@@ -46,7 +48,7 @@ def receive(request, token):
     no passphrase, unsigned not allowed         403     ERROR: webhook has no passphrase recorded
     verified, or unsigned where allowed         200     OK                               no
     the same parameters again (sha_sign aside)  200     OK, counted on the first row     no
-    database down or locked past its timeout    503     ERROR: not stored, retry later   yes
+    database down or locked, secrets unreadable 503     ERROR: not stored, retry later   yes
 
     Connection tests and events outside the webhook's set are stored too, marked by
     Event.scope, and answered OK. An inactive webhook loses nothing: Digistore24 keeps
@@ -58,8 +60,10 @@ def receive(request, token):
         return response
     try:
         webhook = Webhook.objects.for_token(token)
-    except DatabaseError:
-        logger.exception("IPN receiver: cannot look up webhook")
+    except (DatabaseError, DecryptionError, ImproperlyConfigured):
+        # The database is down, or FIELD_ENCRYPTION_KEY lost the key of a stored passphrase:
+        # either way nothing can be verified or stored now, and Digistore24 should retry.
+        logger.exception("IPN receiver: cannot load the webhook")
         return _text("ERROR: not stored, retry later", 503)
     if webhook is None:
         return _text("ERROR: unknown webhook", 404)

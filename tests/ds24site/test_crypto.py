@@ -52,3 +52,50 @@ def test_system_check_reports_a_bad_key():
     with override_settings(FIELD_ENCRYPTION_KEY=["nope"]):
         assert [e.id for e in check_field_encryption_key(None)] == ["ds24site.E001"]
     assert check_field_encryption_key(None) == []
+
+
+@pytest.mark.django_db(transaction=True)  # the command closes connections as manage.py would
+def test_rotatekeys_moves_every_secret_to_the_newest_key():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    with override_settings(FIELD_ENCRYPTION_KEY=[OLD]):
+        webhook = webhook_create(name="W", kind="all", passphrase="rotate-me")
+        webhook_create(name="Open", kind="all", unsigned=True)  # nothing to rotate
+    with override_settings(FIELD_ENCRYPTION_KEY=[NEW, OLD]):
+        out = StringIO()
+        call_command("rotatekeys", stdout=out)
+        assert "Re-encrypted 1 secret(s)" in out.getvalue()
+    with override_settings(FIELD_ENCRYPTION_KEY=[NEW]):  # the old key is gone
+        assert Webhook.objects.get(pk=webhook.pk).passphrase == "rotate-me"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rotatekeys_without_the_old_key_changes_nothing_and_says_why():
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    with override_settings(FIELD_ENCRYPTION_KEY=[OLD]):
+        webhook = webhook_create(name="W", kind="all", passphrase="keep-me")
+    stored = raw_passphrase(webhook)
+    with (
+        override_settings(FIELD_ENCRYPTION_KEY=[NEW]),
+        pytest.raises(CommandError, match="nothing changed"),
+    ):
+        call_command("rotatekeys")
+    assert raw_passphrase(webhook) == stored
+
+
+@pytest.mark.django_db
+def test_receiver_answers_503_when_a_passphrase_cannot_be_decrypted(client):
+    with override_settings(FIELD_ENCRYPTION_KEY=[OLD]):
+        webhook = webhook_create(name="W", kind="all", passphrase="lost")
+    with override_settings(FIELD_ENCRYPTION_KEY=[NEW]):
+        response = client.post(
+            webhook.get_receive_url(),
+            "event=on_payment",
+            content_type="application/x-www-form-urlencoded",
+        )
+    assert response.status_code == 503
+    assert not response.content.startswith(b"OK")

@@ -47,6 +47,21 @@ def test_payload_hash_ignores_order_and_signature_but_not_values():
     assert ipn.payload_hash(a) != ipn.payload_hash(c)
 
 
+@pytest.mark.parametrize(
+    "variant",
+    [
+        [("event", "on_payment"), ("order_id", "X"), ("x", "")],  # an empty field added
+        [("EVENT", "on_payment"), ("Order_Id", "X")],  # key case (upper-case signing variant)
+        [("event", "on_payment"), ("order_id", "&#88;")],  # an entity (HTML-decoding variant)
+    ],
+    ids=["empty-field", "key-case", "entity"],
+)
+def test_payload_hash_is_the_same_for_every_form_the_same_signature_accepts(variant):
+    assert ipn.payload_hash(variant) == ipn.payload_hash(
+        [("event", "on_payment"), ("order_id", "X")]
+    )
+
+
 def test_parse_body_keeps_order_blanks_and_plus_as_space():
     pairs = ipn.parse_body(b"z=1&a=&name=J%C3%B6rg+M%C3%BCller&zero=0")
     assert pairs == [("z", "1"), ("a", ""), ("name", "Jörg Müller"), ("zero", "0")]

@@ -352,3 +352,21 @@ def test_database_locked_past_timeout_is_503_then_retry_stores(
     # Digistore24's retry after the lock is gone is stored exactly once.
     assert post_ipn(webhook, params).content == b"OK"
     assert Event.objects.count() == 1
+
+
+def test_a_captured_ipn_re_encoded_is_still_one_event(post_ipn, webhook):
+    """Variants that verify with the same sha_sign are the same notification, not new ones."""
+    params = signed(on_payment(product_name="Tom & Jerry"))
+    post_ipn(webhook, params)
+    post_ipn(webhook, {**params, "padding": ""})  # an empty field is not signed
+    post_ipn(webhook, {**params, "product_name": "Tom &amp; Jerry"})  # the HTML-decoding variant
+    assert Event.objects.count() == 1
+    assert Event.objects.get().delivery_count == 3
+
+
+def test_a_payload_of_empty_values_cannot_be_forged(post_ipn, webhook):
+    import hashlib
+
+    forged = {"event": "", "junk": "", "sha_sign": hashlib.sha512(b"").hexdigest().upper()}
+    assert post_ipn(webhook, forged).status_code == 403
+    assert not Event.objects.exists()

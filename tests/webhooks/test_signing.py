@@ -101,7 +101,7 @@ def test_verify_accepts_genuine_signatures(params):
         ({**MINIMAL, "sha_sign": ""}, OFFICIAL),
         ({**MINIMAL, "sha_sign": MINIMAL_SIG}, "wrong-passphrase"),
         ({**MINIMAL, "product_id": "43", "sha_sign": MINIMAL_SIG}, OFFICIAL),  # tampered
-        ({**MINIMAL, "sha_sign": MINIMAL_SIG}, ""),  # no passphrase: fail closed
+        ({**MINIMAL, "sha_sign": signature(MINIMAL.items(), "")}, ""),  # fail closed
         ({**MINIMAL, "sha_sign": "Ü" * 128}, OFFICIAL),  # non-ASCII must not crash
     ],
     ids=["missing", "empty", "wrong-passphrase", "tampered", "no-passphrase", "non-ascii"],
@@ -119,3 +119,11 @@ def test_html_decoded_variant_is_accepted():
     assert verify({**params, "sha_sign": sig}, OFFICIAL)
     assert verify({**params, "sha_sign": signature(params.items(), OFFICIAL)}, OFFICIAL)
     assert not verify({**params, "sha_sign": sig}, "wrong")
+
+
+def test_a_payload_with_nothing_signed_never_verifies():
+    # With every value empty the signed string is "" whatever the passphrase, so its
+    # SHA-512 would verify for anyone.
+    empty_message_sig = hashlib.sha512(b"").hexdigest().upper()
+    assert signature({"event": "", "x": ""}.items(), OFFICIAL) == empty_message_sig
+    assert not verify({"event": "", "x": "", "sha_sign": empty_message_sig}, OFFICIAL)

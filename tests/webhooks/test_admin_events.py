@@ -1,0 +1,245 @@
+"""The event log: list, filters, searches, the three trigger lists, detail, replay, and how many
+queries each page costs."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.conftest import PASSPHRASE, on_payment, signed
+from webhooks import samples
+from webhooks.models import Event
+from webhooks.services import webhook_create
+from webhooks.signals import ipn_received
+
+pytestmark = pytest.mark.django_db
+
+LIST = "admin:webhooks_event_changelist"
+
+
+@pytest.fixture
+def log(post_ipn, webhook):
+    """A small log: two payments (one redelivered), a revised e-ticket, an affiliation, a
+    connection test, an unsigned test-mode payment, and an event from three days ago."""
+    post_ipn(webhook, signed(on_payment()))
+    post_ipn(webhook, signed(on_payment()))  # redelivery
+    post_ipn(webhook, signed(on_payment(transaction_id="2", order_id="ZZZ", email="b@x.org")))
+    everything = webhook_create(name="Everything", kind="all", passphrase=PASSPHRASE)
+    ticket = samples.eticket(eticket_id="11112222333344445555", order_id="TICKETS1")
+    post_ipn(everything, signed(ticket))
+    post_ipn(everything, signed({**ticket, "action": "update", "buyer_first_name": "Anna"}))
+    post_ipn(everything, signed(samples.on_affiliation(affiliate_name="partner77")))
+    post_ipn(everything, signed(samples.connection_test()))
+    unsigned = webhook_create(name="Open", kind="all", unsigned=True)
+    post_ipn(unsigned, on_payment(order_id="TESTMODE", transaction_id="3", api_mode="test"))
+    post_ipn(webhook, signed(on_payment(order_id="OLD", transaction_id="4")))
+    Event.objects.filter(order_id="OLD").update(received=timezone.now() - timedelta(days=3))
+    return Event.objects.all()
+
+
+def listing(client, name=LIST, **params):
+    response = client.get(reverse(name), params)
+    assert response.status_code == 200, response
+    return response.content.decode()
+
+
+def shown_orders(html):
+    return [o for o in ("ABC123XY", "ZZZ", "TICKETS1", "TESTMODE", "OLD") if f">{o}<" in html]
+
+
+def test_list_newest_first_with_badges_amounts_deliveries_and_revisions(staff_client, log):
+    html = listing(staff_client)
+    assert html.index(">TESTMODE<") < html.index(">ZZZ<") < html.index(">ABC123XY<")
+    assert 'class="ds24-badge on_payment"' in html
+    assert 'class="ds24-badge eticket"' in html
+    assert "49.00 EUR" in html
+    assert "\u00d72" in html  # the redelivered payment
+    assert html.count(">revision<") == 1  # the updated e-ticket
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"event": "on_payment"}, ["ABC123XY", "ZZZ", "TESTMODE", "OLD"]),
+        ({"kind": "payments"}, ["ABC123XY", "ZZZ", "OLD"]),
+        ({"signature__exact": "unsigned"}, ["TESTMODE"]),
+        ({"mode": "test"}, ["TICKETS1", "TESTMODE"]),
+        ({"mode": "live"}, ["ABC123XY", "ZZZ", "OLD"]),
+        ({"received": "today"}, ["ABC123XY", "ZZZ", "TICKETS1", "TESTMODE"]),
+        ({"received": "7d"}, ["ABC123XY", "ZZZ", "TICKETS1", "TESTMODE", "OLD"]),
+        ({"received_to": str(timezone.localdate() - timedelta(days=2))}, ["OLD"]),
+        (
+            {"received_from": str(timezone.localdate()), "event": "on_payment"},
+            ["ABC123XY", "ZZZ", "TESTMODE"],
+        ),
+        ({"q": "ZZZ"}, ["ZZZ"]),
+        ({"q": "ZZ"}, []),  # exact matches only
+        ({"q": "987654"}, ["ABC123XY"]),  # transaction id
+        ({"q": "b@x.org"}, ["ZZZ"]),
+        ({"q": "11112222333344445555"}, ["TICKETS1"]),
+        ({"q": "partner77"}, []),  # found, but an affiliation has no order id to show
+    ],
+)
+def test_filters_and_exact_searches(staff_client, log, params, expected):
+    assert shown_orders(listing(staff_client, **params)) == expected
+
+
+def test_webhook_filter(staff_client, log, webhook):
+    html = listing(staff_client, webhook__id__exact=webhook.pk)
+    assert shown_orders(html) == ["ABC123XY", "ZZZ", "OLD"]
+
+
+def test_affiliate_search_finds_the_affiliation(staff_client, log):
+    html = listing(staff_client, "admin:webhooks_affiliationevent_changelist", q="partner77")
+    assert ">partner77<" in html
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"received": "fortnight"}, {"received_from": "yesterday"}, {"received_to": "2026-02-30"}],
+)
+def test_bad_filter_values_are_refused_not_500(staff_client, log, params):
+    response = staff_client.get(reverse(LIST), params)
+    assert response.status_code == 302
+    assert response["Location"].endswith("?e=1")
+
+
+def test_unknown_choice_values_match_nothing(staff_client, log):
+    assert shown_orders(listing(staff_client, signature__exact="forged", event="nope")) == []
+
+
+def test_payments_list(staff_client, log):
+    html = listing(staff_client, "admin:webhooks_paymentevent_changelist")
+    assert shown_orders(html) == ["ABC123XY", "ZZZ", "TESTMODE", "OLD"]
+    for column in ("Amount", "Billing type", "Pay sequence no", "Pay method"):
+        assert column in html
+    assert ">single_payment<" in html
+
+
+def test_etickets_list(staff_client, log):
+    html = listing(staff_client, "admin:webhooks_eticketevent_changelist")
+    assert html.count(">11112222333344445555<") == 2
+    assert "Stadthalle Köln" in html
+    assert ">update<" in html and ">create<" in html
+    assert "Anna Müller &lt;test.buyer@example.com&gt;" in html
+    assert "ABC123XY" not in html
+
+
+def test_affiliations_list(staff_client, log):
+    html = listing(staff_client, "admin:webhooks_affiliationevent_changelist")
+    assert ">partner77<" in html and "partner@example.com" in html
+    assert "ABC123XY" not in html
+
+
+def test_detail_shows_typed_fields_payload_revisions_and_same_order(staff_client, log):
+    revised = Event.objects.filter(eticket_id="11112222333344445555").order_by("id")
+    first, second = revised
+    html = staff_client.get(reverse("admin:webhooks_event_change", args=[second.pk])).content
+    html = html.decode()
+    assert "11112222333344445555" in html
+    keys = [key for key, _ in second.payload]
+    assert html.index("<th>event</th>") < html.index(f"<th>{keys[-1]}</th>")
+    assert html.index(f"<th>{keys[1]}</th>") < html.index(f"<th>{keys[2]}</th>")
+    first_link = reverse("admin:webhooks_event_change", args=[first.pk])
+    assert html.count(f'href="{first_link}"') == 2  # a revision, and of the same order
+    assert 'name="_save"' not in html
+
+
+def test_detail_shows_receiver_errors(staff_client, log):
+    event = Event.objects.get(order_id="ZZZ")
+    Event.objects.filter(pk=event.pk).update(signal_error="crm.sync: RuntimeError: CRM is down")
+    html = staff_client.get(reverse("admin:webhooks_event_change", args=[event.pk])).content
+    assert b"CRM is down" in html
+
+
+def test_events_are_read_only(staff_client, log):
+    event = Event.objects.first()
+    url = reverse("admin:webhooks_event_change", args=[event.pk])
+    assert staff_client.post(url, {"order_id": "changed"}).status_code == 403
+    assert staff_client.get(reverse("admin:webhooks_event_add")).status_code == 403
+    delete = reverse("admin:webhooks_event_delete", args=[event.pk])
+    assert staff_client.post(delete, {"post": "yes"}).status_code == 403
+
+
+def test_replay_resends_the_signal_and_records_the_outcome(staff_client, log):
+    event = Event.objects.get(order_id="ZZZ")
+    calls = []
+
+    def failing(sender, event, **kwargs):
+        calls.append(event.pk)
+        raise RuntimeError("still broken")
+
+    def replay():
+        return staff_client.post(
+            reverse(LIST),
+            {"action": "replay", "_selected_action": [event.pk]},
+            follow=True,
+        ).content.decode()
+
+    ipn_received.connect(failing)
+    try:
+        html = replay()
+    finally:
+        ipn_received.disconnect(failing)
+    assert calls == [event.pk]
+    assert "receivers failed on 1" in html
+    event.refresh_from_db()
+    assert "still broken" in event.signal_error
+
+    html = replay()  # the receiver is fixed (gone): the error is cleared
+    assert "Replayed 1 event(s); no receiver failed." in html
+    event.refresh_from_db()
+    assert event.signal_error == ""
+
+
+def test_replay_needs_webhook_change_permission(viewer_client, log):
+    assert 'value="replay"' not in listing(viewer_client)
+    calls = []
+
+    def receiver(sender, event, **kwargs):
+        calls.append(event.pk)
+
+    ipn_received.connect(receiver)
+    try:
+        viewer_client.post(
+            reverse(LIST), {"action": "replay", "_selected_action": [Event.objects.first().pk]}
+        )
+    finally:
+        ipn_received.disconnect(receiver)
+    assert calls == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        LIST,
+        "admin:webhooks_paymentevent_changelist",
+        "admin:webhooks_eticketevent_changelist",
+        "admin:webhooks_affiliationevent_changelist",
+    ],
+)
+def test_list_query_count_is_constant(
+    staff_client, post_ipn, webhook, name, django_assert_num_queries
+):
+    def queries_for_a_page():
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            listing(staff_client, name)
+        return len(captured)
+
+    post_ipn(webhook, signed(on_payment()))
+    few = queries_for_a_page()
+    for n in range(20):
+        post_ipn(webhook, signed(samples.on_payment(transaction_id=str(100 + n))))
+        post_ipn(webhook, signed(samples.eticket()))
+    assert queries_for_a_page() == few
+    assert few <= 10
+
+
+def test_detail_query_count(staff_client, log, django_assert_max_num_queries):
+    event = Event.objects.filter(eticket_id="11112222333344445555").latest("id")
+    with django_assert_max_num_queries(9):
+        staff_client.get(reverse("admin:webhooks_event_change", args=[event.pk]))

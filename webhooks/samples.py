@@ -1,0 +1,150 @@
+"""Realistic IPN payloads, as Digistore24 sends them (field sets of shared/digistore24.md §3),
+for the Send-test-IPN button, the Digistore24 stand-in and tests.
+
+Every sample is marked `api_mode=test` so it is easy to tell from live sales, and carries fresh
+ids so that two samples are two notifications, not one delivered twice.
+"""
+
+import secrets
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.utils import timezone
+
+from webhooks import ipn
+from webhooks.signing import signature
+
+
+def _order_id() -> str:
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+def _number(digits: int) -> str:
+    return str(secrets.randbelow(9 * 10 ** (digits - 1)) + 10 ** (digits - 1))
+
+
+def connection_test() -> dict[str, str]:
+    """What Digistore24's "Test connection" button sends (its exact field set is unverified;
+    these are the fields every IPN carries)."""
+    return {"event": ipn.CONNECTION_TEST, "api_mode": "test", "ipn_version": "1.6"}
+
+
+def _order(event: str, **fields: str) -> dict[str, str]:
+    now = timezone.now()
+    order_id = _order_id()
+    return {
+        "event": event,
+        "api_mode": "test",
+        "ipn_version": "1.6",
+        "ipn_config_id": "12345",
+        "language": "de",
+        "order_id": order_id,
+        "order_item_id": _number(8),
+        "order_date": now.strftime("%Y-%m-%d"),
+        "order_time": now.strftime("%H:%M:%S"),
+        "order_type": "regular",
+        "transaction_id": _number(9),
+        "transaction_type": "payment",
+        "transaction_date": now.strftime("%Y-%m-%d"),
+        "product_id": "654321",
+        "product_name": "Online-Kurs: Jörg Müllers Masterclass",
+        "quantity": "1",
+        "amount": "41.18",
+        "amount_brutto": "49.00",
+        "amount_netto": "41.18",
+        "amount_vat": "7.82",
+        "vat_rate": "19.00",
+        "currency": "EUR",
+        "pay_method": "test",
+        "billing_type": "single_payment",
+        "billing_status": "completed",
+        "pay_sequence_no": "0",
+        "number_of_installments": "1",
+        "email": "test.buyer@example.com",
+        "buyer_id": _number(7),
+        "buyer_first_name": "Jörg",
+        "buyer_last_name": "Müller",
+        "address_first_name": "Jörg",
+        "address_last_name": "Müller",
+        "address_street": "Hauptstraße 1",
+        "address_zipcode": "50667",
+        "address_city": "Köln",
+        "address_country": "DE",
+        "address_phone_no": "",
+        "affiliate_name": "",
+        "custom": "",
+        "invoice_url": f"https://www.digistore24.com/invoice/{order_id}",
+        "receipt_url": f"https://www.digistore24.com/receipt/{order_id}",
+        "merchant_id": "1234",
+        "merchant_name": "test-vendor",
+        **fields,
+    }
+
+
+def on_payment(**fields: str) -> dict[str, str]:
+    return _order("on_payment", **fields)
+
+
+def on_refund(**fields: str) -> dict[str, str]:
+    return _order(
+        "on_refund",
+        transaction_type="refund",
+        amount="-41.18",
+        amount_brutto="-49.00",
+        amount_netto="-41.18",
+        amount_vat="-7.82",
+        **fields,
+    )
+
+
+def eticket(**fields: str) -> dict[str, str]:
+    return {
+        **_order("eticket"),
+        "eticket_id": _number(20),
+        "eticket_no": "1",
+        "eticket_count": "1",
+        "eticket_url": "https://www.digistore24.com/eticket/download/x",
+        "eticket_date": (timezone.now() + timedelta(days=30)).strftime("%Y-%m-%d"),
+        "eticket_is_blocked": "N",
+        "action": "create",
+        "location_id": "77",
+        "location_name": "Stadthalle Köln",
+        "location_address": "Domplatz 1, 50667 Köln",
+        "location_country": "DE",
+        **fields,
+    }
+
+
+def on_affiliation(**fields: str) -> dict[str, str]:
+    return {
+        "event": "on_affiliation",
+        "api_mode": "test",
+        "ipn_version": "1.6",
+        "email": "partner@example.com",
+        "affiliate_name": "partner" + _number(4),
+        "affiliate_link": "https://www.digistore24.com/redir/654321/partner/",
+        "language": "de",
+        "address_first_name": "Petra",
+        "address_last_name": "Partner",
+        "address_city": "Berlin",
+        "product_id": "654321",
+        "product_name": "Online-Kurs: Jörg Müllers Masterclass",
+        "merchant_id": "1234",
+        **fields,
+    }
+
+
+SAMPLE_FOR_KIND = {
+    ipn.KIND_PAYMENTS: on_payment,
+    ipn.KIND_ETICKETS: eticket,
+    ipn.KIND_AFFILIATIONS: on_affiliation,
+    ipn.KIND_ALL: on_payment,
+}
+
+
+def signed_body(params: dict[str, str], passphrase: str) -> bytes:
+    """The form-encoded body Digistore24 would post, signed when there is a passphrase."""
+    if passphrase:
+        params = {**params, "sha_sign": signature(params.items(), passphrase)}
+    return urlencode(params).encode()

@@ -1,0 +1,84 @@
+"""What to enter in Digistore24's IPN form for a webhook (shared/digistore24.md §4): Settings >
+Integrations (IPN) > Add new connection > Webhook."""
+
+from dataclasses import dataclass
+
+from webhooks import ipn
+from webhooks.models import Webhook
+
+# Digistore24's labels for the order events (its "For order events" checkboxes).
+ORDER_EVENT_LABELS = {
+    "on_payment": "Payment",
+    "on_refund": "Refund",
+    "on_chargeback": "Chargeback",
+    "on_payment_missed": "Missed recurring payment",
+    "payment_denial": "Rejected payment (off by default in Digistore24)",
+    "on_rebill_cancelled": "Rebilling canceled",
+    "on_rebill_resumed": "Rebilling resumed",
+    "last_paid_day": "End of paid period",
+}
+
+CATEGORIES = {
+    ipn.KIND_PAYMENTS: "Orders",
+    ipn.KIND_ETICKETS: "E-tickets",
+    ipn.KIND_AFFILIATIONS: "Affiliations",
+    ipn.KIND_ALL: "Orders, Affiliations, E-tickets and Custom forms",
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    field: str
+    value: str
+    copy: str = ""  # text for a Copy button
+    warning: bool = False
+
+
+def setup_steps(webhook: Webhook, *, reveal_passphrase: bool) -> list[Step]:
+    takes_orders = webhook.kind in (ipn.KIND_PAYMENTS, ipn.KIND_ALL)
+    if webhook.kind == ipn.KIND_ALL:
+        order_events = "All of them"
+    elif takes_orders:
+        order_events = ", ".join(
+            ORDER_EVENT_LABELS[event] for event in webhook.events if event in ORDER_EVENT_LABELS
+        )
+    else:
+        order_events = "Not shown for this category; nothing to choose"
+    if webhook.passphrase and reveal_passphrase:
+        passphrase = Step(
+            "IPN passphrase", "The passphrase of this webhook (above):", copy=webhook.passphrase
+        )
+    elif webhook.passphrase:
+        passphrase = Step(
+            "IPN passphrase", "This webhook's passphrase (shown to users who may change it)"
+        )
+    else:
+        passphrase = Step(
+            "IPN passphrase",
+            "Leave empty. This webhook accepts UNSIGNED IPNs: anyone who learns its URL can post "
+            "fake events. Set a passphrase here and in Digistore24 instead.",
+            warning=True,
+        )
+    return [
+        Step("Name", f"{webhook.name} (ds24site) — only you see it"),
+        Step("For products", "All products, or the ones this webhook is for"),
+        Step("For add-ons", "Yes, if sales as add-ons should be sent too"),
+        Step("For orders in these languages", "All languages"),
+        Step("Send notifications for", CATEGORIES[webhook.kind]),
+        Step("For order events", order_events),
+        Step("Webhook URL", webhook.get_receive_url(), copy=webhook.get_receive_url()),
+        Step(
+            "Perform also for follow-up payments",
+            "Yes — otherwise subscription rebills and instalments never arrive"
+            if takes_orders
+            else "Not relevant for this kind",
+        ),
+        Step("GET parameter names", "Leave empty; the URL already identifies this webhook"),
+        Step("Success check", "Text \u201cOK\u201d (HTTP 200 works too: both are answered)"),
+        Step("Active", "Yes"),
+        Step(
+            "Email address for error notifications",
+            "Your address: Digistore24 mails it when deliveries keep failing",
+        ),
+        passphrase,
+    ]
