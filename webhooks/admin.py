@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from ds24site.pagination import CappedCountPaginator
@@ -554,7 +555,7 @@ class EventAdmin(ReadOnlyAdmin):
             [writer.writerow(header)],
             (writer.writerow([spreadsheet_safe(value) for value in row]) for row in rows),
         )
-        name = f"{self.opts.model_name}s-{timezone.now():%Y%m%d-%H%M%S}.csv"
+        name = f"{slugify(self.opts.verbose_name_plural)}-{timezone.now():%Y%m%d-%H%M%S}.csv"
         response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
