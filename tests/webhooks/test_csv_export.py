@@ -60,3 +60,19 @@ def test_bad_filter_is_a_400(staff_client, webhook):
 def test_export_is_linked_from_the_list_with_the_current_filters(staff_client, webhook):
     html = staff_client.get(reverse("admin:webhooks_event_changelist"), {"event": "on_refund"})
     assert 'href="/admin/webhooks/event/export/?event=on_refund"' in html.content.decode()
+
+
+def test_batches_cover_every_row_once_even_with_equal_timestamps(post_ipn, webhook):
+    from django.utils import timezone
+
+    from webhooks.admin import newest_first_in_batches
+    from webhooks.models import Event
+
+    for n in range(7):
+        post_ipn(webhook, signed(on_payment(transaction_id=str(n))))
+    same_time = timezone.now()
+    Event.objects.filter(transaction_id__in=["2", "3", "4", "5"]).update(received=same_time)
+    rows = Event.objects.values_list("id", "received", "transaction_id")
+    expected = list(rows.order_by("-received", "-id"))
+    assert list(newest_first_in_batches(rows, size=2)) == expected
+    assert len(expected) == 7
