@@ -133,6 +133,12 @@ def seed(total: int) -> None:
         done = start + len(rows)
         if done % 100_000 == 0 or done == total:
             print(f"seed: {done} events ({time.monotonic() - started:.0f} s)", flush=True)
+    for webhook in webhooks.values():  # the receiver keeps these; the bulk insert did not
+        stored = Event.objects.filter(webhook=webhook)
+        Webhook.objects.filter(pk=webhook.pk).update(
+            event_count=stored.count(),
+            last_received=stored.order_by("-received").values_list("received", flat=True).first(),
+        )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 

@@ -59,7 +59,8 @@ class CopyableTextInput(forms.TextInput):
 
 class WebhookForm(forms.ModelForm):
     events = forms.MultipleChoiceField(
-        choices=[(name, name) for name in ipn.KNOWN_EVENTS],
+        # Connection tests are always stored (marked as tests), so they are not a choice.
+        choices=[(name, name) for name in ipn.KNOWN_EVENTS if name != ipn.CONNECTION_TEST],
         widget=forms.CheckboxSelectMultiple,
         required=False,
         help_text="Left empty, the kind's defaults are used. Ignored for 'All events'.",
@@ -403,7 +404,7 @@ class EventAdmin(ReadOnlyAdmin):
     search_help_text = "Exact order id, transaction id, e-ticket id, email or affiliate name."
     list_select_related = ["webhook"]
     sortable_by = ["received"]  # the one order an index serves at any size
-    readonly_fields = ["event_badge", "payload_table", "revisions", "same_order"]
+    readonly_fields = ["event_badge", "amount_display", "payload_table", "revisions", "same_order"]
     fieldsets = [
         (
             None,
@@ -430,8 +431,7 @@ class EventAdmin(ReadOnlyAdmin):
                     "product_id",
                     "product_name",
                     "email",
-                    "amount",
-                    "currency",
+                    "amount_display",
                     "billing_type",
                     "pay_sequence_no",
                     "affiliate_name",
