@@ -134,6 +134,17 @@ REJECTED_KEEP = env.int("REJECTED_KEEP", default=1000)
 # Days events and rejected deliveries are kept by `pruneevents`; unset keeps them forever.
 EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=None)
 
+# --- Digistore24 API -------------------------------------------------------------------------
+
+DS24_API_URL = env("DS24_API_URL", default="https://www.digistore24.com/api/call/")
+if not DS24_API_URL.endswith("/"):
+    DS24_API_URL += "/"
+DS24_API_CONNECT_TIMEOUT = env.float("DS24_API_CONNECT_TIMEOUT", default=5.0)
+DS24_API_READ_TIMEOUT = env.float("DS24_API_READ_TIMEOUT", default=30.0)
+# Extra attempts for read functions (writes are never repeated), and the backoff base in seconds.
+DS24_API_RETRIES = env.int("DS24_API_RETRIES", default=3)
+DS24_API_BACKOFF = env.float("DS24_API_BACKOFF", default=0.5)
+
 # --- Auth, i18n, static -----------------------------------------------------------------------
 
 AUTH_PASSWORD_VALIDATORS = [

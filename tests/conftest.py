@@ -94,3 +94,26 @@ def viewer_client(client, db):
     )
     client.force_login(user)
     return client
+
+
+@pytest.fixture(scope="session")
+def ds24_server():
+    from ds24standin.server import StandIn
+
+    standin = StandIn().start()
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture
+def ds24(ds24_server, settings):
+    """The Digistore24 stand-in, reset, with DS24_API_URL pointing at it and retries fast."""
+    ds24_server.reset()
+    settings.DS24_API_URL = ds24_server.api_url
+    settings.DS24_API_BACKOFF = 0.01
+    return ds24_server
+
+
+READ_ONLY_KEY = "1001-ReadOnlyDemoKey0000000000000000000000000"
+FULL_KEY = "1002-FullAccessDemoKey000000000000000000000000"
+DEVELOPER_KEY = "1003-DeveloperDemoKey0000000000000000000000000"

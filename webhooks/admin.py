@@ -31,8 +31,6 @@ from webhooks.models import (
 from webhooks.services import delivery_reverify, event_notify, webhook_send_test
 from webhooks.setup_guide import setup_steps
 
-ADMIN_CSS = {"all": ["webhooks/admin.css"]}
-
 
 def badge(css_class: str, label: str):
     return format_html('<span class="ds24-badge {}">{}</span>', css_class, label)
@@ -68,7 +66,7 @@ class WebhookForm(forms.ModelForm):
 
     class Meta:
         model = Webhook
-        fields = ["name", "kind", "events", "passphrase", "accept_unsigned", "active"]
+        fields = ["name", "kind", "connection", "events", "passphrase", "accept_unsigned", "active"]
         widgets = {
             "passphrase": CopyableTextInput(attrs={"size": 64, "autocomplete": "off"}),
         }
@@ -87,15 +85,16 @@ class WebhookAdmin(admin.ModelAdmin):
     list_display = [
         "name",
         "kind",
+        "connection",
         "status_badge",
         "last_received",
         "events_24h",
         "rejections_24h",
         "event_count",
     ]
-    list_filter = ["kind", "active"]
+    list_filter = ["kind", "active", "connection"]
     search_fields = ["name"]
-    list_select_related = []
+    list_select_related = ["connection"]
     readonly_fields = [
         "receive_url",
         "created",
@@ -106,7 +105,7 @@ class WebhookAdmin(admin.ModelAdmin):
         "rejected_count",
     ]
     fieldsets = [
-        (None, {"fields": ["name", "kind", "events", "active"]}),
+        (None, {"fields": ["name", "kind", "connection", "events", "active"]}),
         ("Digistore24 IPN settings", {"fields": ["receive_url", "passphrase", "accept_unsigned"]}),
         (
             "Activity",
@@ -123,9 +122,6 @@ class WebhookAdmin(admin.ModelAdmin):
         ),
     ]
     change_form_template = "admin/webhooks/webhook/change_form.html"
-
-    class Media:
-        css = ADMIN_CSS
 
     def get_queryset(self, request):
         """Adds the last 24 hours' activity: one subquery per webhook, each an index range scan
@@ -446,9 +442,6 @@ class EventAdmin(ReadOnlyAdmin):
     ]
     actions = ["replay"]
     change_list_template = "admin/webhooks/event/change_list.html"
-
-    class Media:
-        css = ADMIN_CSS
 
     def get_queryset(self, request):
         qs = super().get_queryset(request).select_related("webhook")

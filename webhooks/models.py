@@ -63,6 +63,14 @@ class Webhook(models.Model):
         help_text="Accept IPNs without a signature. Only for a webhook without passphrase; "
         "anyone who learns the URL can then post fake events.",
     )
+    connection = models.ForeignKey(
+        "connections.Connection",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="webhooks",
+        help_text="The Digistore24 account (API key) this webhook receives for.",
+    )
     active = models.BooleanField(
         default=True,
         help_text="While inactive, deliveries are refused with 503 and Digistore24 retries "

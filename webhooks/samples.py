@@ -2,14 +2,13 @@
 for the Send-test-IPN button, the Digistore24 stand-in and tests.
 
 Every sample is marked `api_mode=test` so it is easy to tell from live sales, and carries fresh
-ids so that two samples are two notifications, not one delivered twice.
+ids so that two samples are two notifications, not one delivered twice. Pure Python (no Django
+settings needed), so the Digistore24 stand-in can use it from the command line.
 """
 
 import secrets
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
-
-from django.utils import timezone
 
 from webhooks import ipn
 from webhooks.signing import signature
@@ -24,14 +23,14 @@ def _number(digits: int) -> str:
     return str(secrets.randbelow(9 * 10 ** (digits - 1)) + 10 ** (digits - 1))
 
 
-def connection_test() -> dict[str, str]:
+def connection_test(**fields: str) -> dict[str, str]:
     """What Digistore24's "Test connection" button sends (its exact field set is unverified;
     these are the fields every IPN carries)."""
-    return {"event": ipn.CONNECTION_TEST, "api_mode": "test", "ipn_version": "1.6"}
+    return {"event": ipn.CONNECTION_TEST, "api_mode": "test", "ipn_version": "1.6", **fields}
 
 
 def _order(event: str, **fields: str) -> dict[str, str]:
-    now = timezone.now()
+    now = datetime.now(UTC)
     order_id = _order_id()
     return {
         "event": event,
@@ -105,7 +104,7 @@ def eticket(**fields: str) -> dict[str, str]:
         "eticket_no": "1",
         "eticket_count": "1",
         "eticket_url": "https://www.digistore24.com/eticket/download/x",
-        "eticket_date": (timezone.now() + timedelta(days=30)).strftime("%Y-%m-%d"),
+        "eticket_date": (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%d"),
         "eticket_is_blocked": "N",
         "action": "create",
         "location_id": "77",
@@ -134,6 +133,14 @@ def on_affiliation(**fields: str) -> dict[str, str]:
         **fields,
     }
 
+
+BY_EVENT = {
+    "on_payment": on_payment,
+    "on_refund": on_refund,
+    "eticket": eticket,
+    "on_affiliation": on_affiliation,
+    ipn.CONNECTION_TEST: connection_test,
+}
 
 SAMPLE_FOR_KIND = {
     ipn.KIND_PAYMENTS: on_payment,

@@ -60,15 +60,21 @@ def test_rotatekeys_moves_every_secret_to_the_newest_key():
 
     from django.core.management import call_command
 
+    from connections.models import Connection
+
     with override_settings(FIELD_ENCRYPTION_KEY=[OLD]):
         webhook = webhook_create(name="W", kind="all", passphrase="rotate-me")
         webhook_create(name="Open", kind="all", unsigned=True)  # nothing to rotate
+        connection = Connection(name="Shop")
+        connection.set_key("123-SecretKeyValue000")
+        connection.save()
     with override_settings(FIELD_ENCRYPTION_KEY=[NEW, OLD]):
         out = StringIO()
         call_command("rotatekeys", stdout=out)
-        assert "Re-encrypted 1 secret(s)" in out.getvalue()
+        assert "Re-encrypted 2 secret(s)" in out.getvalue()
     with override_settings(FIELD_ENCRYPTION_KEY=[NEW]):  # the old key is gone
         assert Webhook.objects.get(pk=webhook.pk).passphrase == "rotate-me"
+        assert Connection.objects.get(pk=connection.pk).api_key == "123-SecretKeyValue000"
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,0 +1,175 @@
+import re
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.views.decorators.http import require_POST
+
+from connections.models import Connection
+from connections.services import connection_verify
+
+KEY_FORMAT = re.compile(r"^\d+-[A-Za-z0-9]{8,200}$")
+
+
+def api_key_field(label: str) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        strip=True,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off", "size": 60}),
+        help_text="Digistore24: Settings > Account access > API keys. Shown here never again.",
+    )
+
+
+def clean_api_key(value: str) -> str:
+    if not KEY_FORMAT.match(value):
+        raise forms.ValidationError(
+            "That does not look like a Digistore24 API key (digits, a dash, then letters and "
+            "digits, e.g. 123-AbC…)."
+        )
+    return value
+
+
+class ConnectionAddForm(forms.ModelForm):
+    api_key = api_key_field("API key")
+
+    class Meta:
+        model = Connection
+        fields = ["name", "api_key", "language"]
+
+    def clean_api_key(self):
+        return clean_api_key(self.cleaned_data["api_key"])
+
+    def save(self, commit=True):
+        self.instance.set_key(self.cleaned_data["api_key"])
+        return super().save(commit)
+
+
+class ConnectionChangeForm(forms.ModelForm):
+    class Meta:
+        model = Connection
+        fields = ["name", "language"]
+
+
+class RenewKeyForm(forms.Form):
+    api_key = api_key_field("New API key")
+
+    def clean_api_key(self):
+        return clean_api_key(self.cleaned_data["api_key"])
+
+
+@admin.register(Connection)
+class ConnectionAdmin(admin.ModelAdmin):
+    list_display = ["name", "key_hint", "status_badge", "ds24_user_name", "access", "last_verified"]
+    list_filter = ["status", "access"]
+    search_fields = ["name", "ds24_user_name"]
+    list_select_related = []
+    readonly_fields = [
+        "key_hint",
+        "status_badge",
+        "last_verified",
+        "last_error",
+        "ds24_user_id",
+        "ds24_user_name",
+        "granted_roles",
+        "access",
+        "created",
+        "updated",
+    ]
+    actions = ["verify_selected"]
+    change_form_template = "admin/connections/connection/change_form.html"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = ConnectionChangeForm if obj else ConnectionAddForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [(None, {"fields": ["name", "api_key", "language"]})]
+        return [
+            (None, {"fields": ["name", "key_hint", "language"]}),
+            (
+                "Verification",
+                {
+                    "fields": [
+                        "status_badge",
+                        "last_verified",
+                        "last_error",
+                        "ds24_user_id",
+                        "ds24_user_name",
+                        "granted_roles",
+                        "access",
+                    ]
+                },
+            ),
+            ("Record", {"fields": ["created", "updated"]}),
+        ]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:  # a new key is checked at once
+            self._report(request, obj, connection_verify(connection=obj))
+
+    @admin.display(description="Status")
+    def status_badge(self, connection):
+        css = {"verified": "receiving", "failed": "rejecting"}.get(connection.status, "silent")
+        return format_html(
+            '<span class="ds24-badge {}">{}</span>', css, connection.get_status_display()
+        )
+
+    def _report(self, request, connection, outcome):
+        level = messages.SUCCESS if outcome.ok else messages.ERROR
+        self.message_user(request, f"{connection.name}: {outcome.message}", level)
+
+    @admin.action(description="Verify selected connections", permissions=["change"])
+    def verify_selected(self, request, queryset):
+        for connection in queryset:
+            self._report(request, connection, connection_verify(connection=connection))
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        return [
+            path("<path:object_id>/verify/", wrap(self.verify_view), name=f"{prefix}_verify"),
+            path("<path:object_id>/renew-key/", wrap(self.renew_key_view), name=f"{prefix}_renew"),
+            *super().get_urls(),
+        ]
+
+    def _changeable(self, request, object_id) -> Connection:
+        connection = self.get_object(request, object_id)
+        if connection is None:
+            raise Http404("No such connection")
+        if not self.has_change_permission(request, connection):
+            raise PermissionDenied
+        return connection
+
+    def verify_view(self, request, object_id):
+        return require_POST(self._verify)(request, object_id)
+
+    def _verify(self, request, object_id):
+        connection = self._changeable(request, object_id)
+        self._report(request, connection, connection_verify(connection=connection))
+        return redirect(reverse("admin:connections_connection_change", args=[connection.pk]))
+
+    def renew_key_view(self, request, object_id):
+        """Replace the key (as when Digistore24 asks for reauthorisation), then verify it."""
+        connection = self._changeable(request, object_id)
+        form = RenewKeyForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            connection.set_key(form.cleaned_data["api_key"])
+            connection.save()
+            self.log_change(request, connection, "Renewed the API key")
+            self._report(request, connection, connection_verify(connection=connection))
+            return redirect(reverse("admin:connections_connection_change", args=[connection.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Renew the API key of {connection.name}",
+            "form": form,
+            "opts": self.opts,
+            "original": connection,
+        }
+        return TemplateResponse(request, "admin/connections/connection/renew_key.html", context)

@@ -1,0 +1,72 @@
+"""Workflows around connections: verifying a key against Digistore24."""
+
+import logging
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from connections import client as ds24
+from connections.models import Connection
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    message: str
+
+
+def connection_client(*, connection: Connection) -> ds24.Ds24Client:
+    return ds24.Ds24Client(connection.api_key, language=connection.language)
+
+
+def connection_verify(*, connection: Connection) -> Verification:
+    """`ping` (is Digistore24 there?) then `getUserInfo` (does the key work, and whose is it?);
+    stores the outcome on the connection and says it in a sentence."""
+    try:
+        with connection_client(connection=connection) as api:
+            api.ping()
+            user = api.get_user_info()
+    except ds24.InvalidKey as exc:
+        outcome = Verification(False, f"Key rejected: {exc}")
+    except ds24.PermissionDenied as exc:
+        outcome = Verification(False, f"No permission: {exc}")
+    except ds24.Unreachable as exc:
+        outcome = Verification(False, f"Digistore24 unreachable: {exc}")
+    except ds24.Ds24Error as exc:
+        outcome = Verification(False, str(exc))
+    else:
+        connection.ds24_user_id = str(user.get("user_id", ""))[:32]
+        connection.ds24_user_name = str(user.get("user_name", ""))[:100]
+        connection.granted_roles = str(user.get("granted_roles", ""))[:255]
+        outcome = Verification(True, f"OK as {connection.ds24_user_name or 'unknown user'}")
+
+    connection.status = Connection.Status.VERIFIED if outcome.ok else Connection.Status.FAILED
+    connection.last_verified = timezone.now()
+    connection.last_error = "" if outcome.ok else outcome.message
+    connection.save()
+    log = logger.info if outcome.ok else logger.warning
+    log("connection %s (%s) verified: %s", connection.pk, connection.key_hint, outcome.message)
+    return outcome
+
+
+def connection_call(*, connection: Connection, function: str, params=None) -> dict:
+    """Call a Digistore24 function with the connection's key: the way app code (and the API
+    console) talks to Digistore24 on a connection's behalf. Learns the key's access level on
+    the way, since Digistore24 tells it only by accepting or refusing a write."""
+    with connection_client(connection=connection) as api:
+        try:
+            data = api.call(function, params)
+        except ds24.PermissionDenied:
+            _learn_access(connection, function, Connection.Access.READ_ONLY)
+            raise
+    _learn_access(connection, function, Connection.Access.FULL)
+    return data
+
+
+def _learn_access(connection: Connection, function: str, access: str) -> None:
+    if ds24.is_read(function) or connection.access == access:
+        return
+    Connection.objects.filter(pk=connection.pk).update(access=access)
+    connection.access = access
