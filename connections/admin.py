@@ -2,16 +2,16 @@ import re
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from connections.models import Connection
 from connections.services import connection_verify
+from ds24site.admin_tools import ObjectActionsMixin, SafeChangeListMixin
 
 KEY_FORMAT = re.compile(r"^\d+-[A-Za-z0-9]{8,200}$")
 
@@ -62,24 +62,25 @@ class RenewKeyForm(forms.Form):
         return clean_api_key(self.cleaned_data["api_key"])
 
 
+# What Verify records, shown read-only on the change page.
+VERIFICATION_FIELDS = [
+    "status_badge",
+    "last_verified",
+    "last_error",
+    "ds24_user_id",
+    "ds24_user_name",
+    "granted_roles",
+    "access",
+]
+
+
 @admin.register(Connection)
-class ConnectionAdmin(admin.ModelAdmin):
+class ConnectionAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin):
     list_display = ["name", "key_hint", "status_badge", "ds24_user_name", "access", "last_verified"]
     list_filter = ["status", "access"]
     search_fields = ["name", "ds24_user_name"]
     list_select_related = []
-    readonly_fields = [
-        "key_hint",
-        "status_badge",
-        "last_verified",
-        "last_error",
-        "ds24_user_id",
-        "ds24_user_name",
-        "granted_roles",
-        "access",
-        "created",
-        "updated",
-    ]
+    readonly_fields = ["key_hint", *VERIFICATION_FIELDS, "created", "updated"]
     actions = ["verify_selected"]
     change_form_template = "admin/connections/connection/change_form.html"
 
@@ -92,20 +93,7 @@ class ConnectionAdmin(admin.ModelAdmin):
             return [(None, {"fields": ["name", "api_key", "language"]})]
         return [
             (None, {"fields": ["name", "key_hint", "language"]}),
-            (
-                "Verification",
-                {
-                    "fields": [
-                        "status_badge",
-                        "last_verified",
-                        "last_error",
-                        "ds24_user_id",
-                        "ds24_user_name",
-                        "granted_roles",
-                        "access",
-                    ]
-                },
-            ),
+            ("Verification", {"fields": VERIFICATION_FIELDS}),
             ("Record", {"fields": ["created", "updated"]}),
         ]
 
@@ -131,33 +119,23 @@ class ConnectionAdmin(admin.ModelAdmin):
             self._report(request, connection, connection_verify(connection=connection))
 
     def get_urls(self):
-        wrap = self.admin_site.admin_view
-        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
         return [
-            path("<path:object_id>/verify/", wrap(self.verify_view), name=f"{prefix}_verify"),
-            path("<path:object_id>/renew-key/", wrap(self.renew_key_view), name=f"{prefix}_renew"),
+            *self.object_urls(
+                ("verify", "verify", self.verify_view),
+                ("renew-key", "renew", self.renew_key_view),
+            ),
             *super().get_urls(),
         ]
 
-    def _changeable(self, request, object_id) -> Connection:
-        connection = self.get_object(request, object_id)
-        if connection is None:
-            raise Http404("No such connection")
-        if not self.has_change_permission(request, connection):
-            raise PermissionDenied
-        return connection
-
+    @method_decorator(require_POST)
     def verify_view(self, request, object_id):
-        return require_POST(self._verify)(request, object_id)
-
-    def _verify(self, request, object_id):
-        connection = self._changeable(request, object_id)
+        connection = self.changeable_object(request, object_id)
         self._report(request, connection, connection_verify(connection=connection))
         return redirect(reverse("admin:connections_connection_change", args=[connection.pk]))
 
     def renew_key_view(self, request, object_id):
         """Replace the key (as when Digistore24 asks for reauthorisation), then verify it."""
-        connection = self._changeable(request, object_id)
+        connection = self.changeable_object(request, object_id)
         form = RenewKeyForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             connection.set_key(form.cleaned_data["api_key"])

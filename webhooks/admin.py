@@ -5,18 +5,20 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
+from ds24site.admin_tools import ObjectActionsMixin, SafeChangeListMixin
 from ds24site.pagination import CappedCountPaginator
 from webhooks import ipn, samples
 from webhooks.admin_filters import EventTypeFilter, KindFilter, ModeFilter, ReceivedFilter
@@ -80,7 +82,7 @@ class WebhookForm(forms.ModelForm):
 
 
 @admin.register(Webhook)
-class WebhookAdmin(admin.ModelAdmin):
+class WebhookAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin):
     form = WebhookForm
     list_display = [
         "name",
@@ -122,6 +124,19 @@ class WebhookAdmin(admin.ModelAdmin):
         ),
     ]
     change_form_template = "admin/webhooks/webhook/change_form.html"
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        # Bulk delete would list every protected event of every selected webhook.
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_delete_permission(self, request, obj=None):
+        """A webhook with events cannot be deleted (they are kept); deactivate it instead.
+        Refusing here also spares the delete page from listing millions of events."""
+        if obj is not None and obj.event_set.exists():
+            return False
+        return super().has_delete_permission(request, obj)
 
     def get_queryset(self, request):
         """Adds the last 24 hours' activity: one subquery per webhook, each an index range scan
@@ -191,40 +206,18 @@ class WebhookAdmin(admin.ModelAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_urls(self):
-        wrap = self.admin_site.admin_view
-        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
         return [
-            path(
-                "<path:object_id>/send-test/",
-                wrap(self.send_test_view),
-                name=f"{prefix}_send_test",
-            ),
-            path(
-                "<path:object_id>/regenerate-url/",
-                wrap(self.regenerate_url_view),
-                name=f"{prefix}_regenerate_url",
-            ),
-            path(
-                "<path:object_id>/rotate-passphrase/",
-                wrap(self.rotate_passphrase_view),
-                name=f"{prefix}_rotate_passphrase",
+            *self.object_urls(
+                ("send-test", "send_test", self.send_test_view),
+                ("regenerate-url", "regenerate_url", self.regenerate_url_view),
+                ("rotate-passphrase", "rotate_passphrase", self.rotate_passphrase_view),
             ),
             *super().get_urls(),
         ]
 
-    def _changeable(self, request, object_id) -> Webhook:
-        webhook = self.get_object(request, object_id)
-        if webhook is None:
-            raise Http404("No such webhook")
-        if not self.has_change_permission(request, webhook):
-            raise PermissionDenied
-        return webhook
-
+    @method_decorator(require_POST)
     def send_test_view(self, request, object_id):
-        return require_POST(self._send_test)(request, object_id)
-
-    def _send_test(self, request, object_id):
-        webhook = self._changeable(request, object_id)
+        webhook = self.changeable_object(request, object_id)
         result = webhook_send_test(webhook=webhook, sample=request.POST.get("sample") == "1")
         if result.error:
             self.message_user(
@@ -267,7 +260,7 @@ class WebhookAdmin(admin.ModelAdmin):
     def _confirm(self, request, object_id, *, title, explanation, button, perform, done):
         """A confirmation page (GET) for an action that breaks the Digistore24 side until the
         vendor updates it; the action itself happens on POST."""
-        webhook = self._changeable(request, object_id)
+        webhook = self.changeable_object(request, object_id)
         if request.method == "POST":
             perform(webhook)
             self.log_change(request, webhook, title.removesuffix("?"))
@@ -287,7 +280,7 @@ class WebhookAdmin(admin.ModelAdmin):
 # --- Events -------------------------------------------------------------------------------------
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(SafeChangeListMixin, admin.ModelAdmin):
     """Log tables are append-only: viewable, never added, edited or deleted here. Lists never
     count the whole table and offer no facet counts."""
 
@@ -359,6 +352,17 @@ def newest_first_in_batches(rows, size=2000):
         batch = list(rest[:size])
 
 
+def payload_column(key: str, description: str):
+    """A list column showing one payload parameter as received (no typed column for it)."""
+
+    @admin.display(description=description)
+    def column(event):
+        return event.params.get(key, "")
+
+    column.__name__ = key
+    return column
+
+
 def spreadsheet_safe(value):
     """Payload text is untrusted: keep spreadsheets from running it as a formula."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
@@ -389,14 +393,8 @@ class EventAdmin(ReadOnlyAdmin):
         "scope",
         ReceivedFilter,
     ]
-    # Exact matches only, each served by its own index (see Event.Meta.indexes).
-    search_fields = [
-        "order_id__exact",
-        "transaction_id__exact",
-        "eticket_id__exact",
-        "email__exact",
-        "affiliate_name__exact",
-    ]
+    # Exact matches of the whole term, each served by its own index (see Event.Meta.indexes).
+    search_fields = ["order_id", "transaction_id", "eticket_id", "email", "affiliate_name"]
     search_help_text = "Exact order id, transaction id, e-ticket id, email or affiliate name."
     list_select_related = ["webhook"]
     sortable_by = ["received"]  # the one order an index serves at any size
@@ -453,6 +451,18 @@ class EventAdmin(ReadOnlyAdmin):
             received__lt=OuterRef("received"),
         ).exclude(business_key="")
         return qs.annotate(has_earlier=Exists(earlier))
+
+    def get_search_results(self, request, queryset, search_term):
+        """The whole term, exactly, in any of the search fields. (Django's own search splits
+        the term into words and ORs every word over every field: a long term would make a
+        query too large to plan.)"""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        matches = Q()
+        for field in self.search_fields:
+            matches |= Q(**{field: term})
+        return queryset.filter(matches), False
 
     @admin.display(description="Event", ordering="event")
     def event_badge(self, event):
@@ -579,16 +589,12 @@ class PaymentEventAdmin(EventAdmin):
         "amount_display",
         "billing_type",
         "pay_sequence_no",
-        "pay_method",
+        payload_column("pay_method", "Pay method"),
         "email",
         "product_name",
         "deliveries",
         "revision",
     ]
-
-    @admin.display(description="Pay method")
-    def pay_method(self, event):
-        return event.params.get("pay_method", "")
 
 
 @admin.register(ETicketEvent)
@@ -596,21 +602,13 @@ class ETicketEventAdmin(EventAdmin):
     list_display = [
         "received",
         "eticket_id",
-        "ticket_date",
-        "location",
+        payload_column("eticket_date", "Date"),
+        payload_column("location_name", "Location"),
         "buyer",
-        "action",
+        payload_column("action", "Action"),
         "deliveries",
         "revision",
     ]
-
-    @admin.display(description="Date")
-    def ticket_date(self, event):
-        return event.params.get("eticket_date", "")
-
-    @admin.display(description="Location")
-    def location(self, event):
-        return event.params.get("location_name", "")
 
     @admin.display(description="Buyer")
     def buyer(self, event):
@@ -619,10 +617,6 @@ class ETicketEventAdmin(EventAdmin):
             filter(None, [params.get("buyer_first_name"), params.get("buyer_last_name")])
         )
         return f"{name} <{event.email}>" if name and event.email else name or event.email
-
-    @admin.display(description="Action")
-    def action(self, event):
-        return event.params.get("action", "")
 
 
 @admin.register(AffiliationEvent)
@@ -661,6 +655,10 @@ class RejectedDeliveryAdmin(ReadOnlyAdmin):
     ]
     actions = ["reverify"]
 
+    def get_queryset(self, request):
+        # Bodies can be 256 KiB each: the list does not need them; the detail page loads one.
+        return super().get_queryset(request).defer("body")
+
     @admin.display(description="Body as received")
     def body_text(self, rejected):
         return format_html("<pre>{}</pre>", bytes(rejected.body).decode("utf-8", "replace"))
@@ -670,7 +668,7 @@ class RejectedDeliveryAdmin(ReadOnlyAdmin):
     )
     def reverify(self, request, queryset):
         stored, still_failing = 0, {}
-        for delivery in queryset.select_related("webhook").order_by("id"):
+        for delivery in queryset.defer(None).select_related("webhook").order_by("id"):
             rejection = delivery_reverify(delivery=delivery)
             if rejection is None:
                 stored += 1

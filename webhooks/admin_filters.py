@@ -1,7 +1,7 @@
 """List filters for the event log. Each one's choices are fixed or come from the small webhook
 table; none runs a DISTINCT or a COUNT over the event table."""
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -109,11 +109,17 @@ class ReceivedFilter(admin.ListFilter):
     def queryset(self, request, queryset):
         since, until = self._dates()
         zone = timezone.get_current_timezone()
-        if since:
-            queryset = queryset.filter(received__gte=datetime.combine(since, time(), zone))
-        if until:
-            next_day = datetime.combine(until + timedelta(days=1), time(), zone)
-            queryset = queryset.filter(received__lt=next_day)
+        try:
+            if since:
+                start = datetime.combine(since, time(), zone)
+                start.astimezone(UTC)  # the database compares in UTC: it must exist there
+                queryset = queryset.filter(received__gte=start)
+            if until:
+                next_day = datetime.combine(until + timedelta(days=1), time(), zone)
+                next_day.astimezone(UTC)
+                queryset = queryset.filter(received__lt=next_day)
+        except OverflowError:
+            raise IncorrectLookupParameters("date out of range") from None
         return queryset
 
     def choices(self, changelist):

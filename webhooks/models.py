@@ -149,9 +149,11 @@ class Webhook(models.Model):
 
     def rotate_passphrase(self) -> None:
         """A new generated passphrase; deliveries signed with the old one are rejected (and can
-        be re-verified) until Digistore24 has the new one."""
+        be re-verified) until Digistore24 has the new one. A webhook that accepted unsigned
+        IPNs stops doing so: it now has a passphrase to check."""
         self.passphrase = new_passphrase()
-        self.save(update_fields=["passphrase", "updated"])
+        self.accept_unsigned = False
+        self.save(update_fields=["passphrase", "accept_unsigned", "updated"])
 
 
 class Event(models.Model):
@@ -212,8 +214,9 @@ class Event(models.Model):
             # The log, newest first; and one webhook's log.
             models.Index(fields=["-received"], name="event_received"),
             models.Index(fields=["webhook", "-received"], name="event_webhook_received"),
-            # Filters: event type, signature status, live/test.
+            # Filters: event type, signature status, scope, live/test.
             models.Index(fields=["event", "-received"], name="event_type_received"),
+            models.Index(fields=["scope", "-received"], name="event_scope_received"),
             models.Index(fields=["signature", "-received"], name="event_signature_received"),
             models.Index(fields=["api_mode", "-received"], name="event_mode_received"),
             # Exact-match searches (and the other events of an order).

@@ -197,6 +197,9 @@ def delivery_reverify(*, delivery: RejectedDelivery) -> Rejection | None:
     except Rejection as rejection:
         return rejection
     with transaction.atomic():
+        # Claim the row first: of two concurrent re-verifications only one stores the IPN.
+        if not RejectedDelivery.objects.filter(pk=delivery.pk).delete()[0]:
+            return None
         event = ipn_store(
             webhook=webhook,
             pairs=pairs,
@@ -204,7 +207,6 @@ def delivery_reverify(*, delivery: RejectedDelivery) -> Rejection | None:
             sender_ip=delivery.sender_ip,
             received=delivery.received,
         )
-        delivery.delete()
     if event is not None:
         event_notify(event=event)
     return None

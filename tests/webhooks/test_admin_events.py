@@ -97,12 +97,54 @@ def test_affiliate_search_finds_the_affiliation(staff_client, log):
 
 @pytest.mark.parametrize(
     "params",
-    [{"received": "fortnight"}, {"received_from": "yesterday"}, {"received_to": "2026-02-30"}],
+    [
+        {"received": "fortnight"},
+        {"received_from": "yesterday"},
+        {"received_to": "2026-02-30"},
+        {"received_to": "9999-12-31"},
+        {"event": "on_\x00"},
+        {"signature__exact": "\x00"},
+        {"kind": "\x00"},
+        {"q": "a\x00b"},
+    ],
 )
 def test_bad_filter_values_are_refused_not_500(staff_client, log, params):
     response = staff_client.get(reverse(LIST), params)
     assert response.status_code == 302
     assert response["Location"].endswith("?e=1")
+
+
+def test_a_date_that_does_not_exist_in_utc_is_refused(staff_client, log, settings):
+    settings.TIME_ZONE = "Europe/Berlin"  # 0001-01-01 00:00 there is before year 1 in UTC
+    response = staff_client.get(reverse(LIST), {"received_from": "0001-01-01"})
+    assert response.status_code == 302 and response["Location"].endswith("?e=1")
+
+
+def test_a_very_long_search_is_one_exact_term(staff_client, log):
+    assert shown_orders(listing(staff_client, q=" ".join(["ZZZ"] * 1000))) == []
+    assert shown_orders(listing(staff_client, q="  ZZZ  ")) == ["ZZZ"]
+
+
+def in_page_order(html):
+    return sorted(shown_orders(html), key=lambda order: html.index(f">{order}<"))
+
+
+def test_sorting_only_by_received_even_through_the_url(staff_client, log):
+    newest_first = in_page_order(listing(staff_client))
+    assert newest_first == ["TESTMODE", "TICKETS1", "ZZZ", "ABC123XY", "OLD"]
+    # Column 0 is the action checkbox, 1 "received".
+    assert in_page_order(listing(staff_client, o="1")) == newest_first[::-1]
+    for column in range(2, 11):  # event, order id, email, amount, …: not by URL either
+        assert in_page_order(listing(staff_client, o=str(column))) == newest_first, column
+
+
+def test_every_filter_and_search_has_an_index():
+    from webhooks.admin import EventAdmin
+
+    leading = {index.fields[0].lstrip("-") for index in Event._meta.indexes}
+    filtered = {"webhook", "event", "signature", "api_mode", "scope", "received"}
+    assert filtered <= leading
+    assert set(EventAdmin.search_fields) <= leading
 
 
 def test_unknown_choice_values_match_nothing(staff_client, log):
@@ -230,11 +272,13 @@ def test_list_query_count_is_constant(
             listing(staff_client, name)
         return len(captured)
 
-    post_ipn(webhook, signed(on_payment()))
+    everything = webhook_create(name="Everything", kind="all", passphrase=PASSPHRASE)
+    for sample in (samples.on_payment, samples.eticket, samples.on_affiliation):
+        post_ipn(everything, signed(sample()))
     few = queries_for_a_page()
-    for n in range(20):
-        post_ipn(webhook, signed(samples.on_payment(transaction_id=str(100 + n))))
-        post_ipn(webhook, signed(samples.eticket()))
+    for _ in range(20):
+        for sample in (samples.on_payment, samples.eticket, samples.on_affiliation):
+            post_ipn(everything, signed(sample()))
     assert queries_for_a_page() == few
     assert few <= 10
 

@@ -170,3 +170,24 @@ def test_view_only_staff_never_see_the_passphrase(viewer_client, webhook):
     assert webhook.passphrase not in html
     assert webhook.get_receive_url() in html  # the URL alone cannot forge a signed IPN
     assert "Send test IPN" not in html and "Rotate passphrase" not in html
+
+
+def test_a_webhook_with_events_cannot_be_deleted_one_without_can(staff_client, post_ipn, webhook):
+    post_ipn(webhook, signed(on_payment()))
+    empty = webhook_create(name="Empty", kind="all")
+    delete = "admin:webhooks_webhook_delete"
+    assert staff_client.get(reverse(delete, args=[webhook.pk])).status_code == 403
+    assert "Delete" not in change_page(staff_client, webhook).split("submit-row")[-1]
+    listing = staff_client.get(reverse("admin:webhooks_webhook_changelist")).content.decode()
+    assert 'value="delete_selected"' not in listing
+    assert staff_client.post(reverse(delete, args=[empty.pk]), {"post": "yes"}).status_code == 302
+    assert list(Webhook.objects.values_list("name", flat=True)) == ["Payments"]
+
+
+def test_rotating_an_unsigned_webhooks_passphrase_makes_it_signed(staff_client):
+    webhook = webhook_create(name="Open", kind="all", unsigned=True)
+    url = reverse("admin:webhooks_webhook_rotate_passphrase", args=[webhook.pk])
+    staff_client.post(url)
+    webhook.refresh_from_db()
+    assert webhook.passphrase and not webhook.accept_unsigned
+    webhook.full_clean()  # still a valid webhook

@@ -72,7 +72,8 @@ def test_without_retention_keeps_everything(aged):
 @pytest.mark.parametrize(
     ("args", "why"),
     [
-        (("--older-than", "0"), "at least 1 day"),
+        (("--older-than", "0"), "between 1 and 36500 days"),
+        (("--older-than", "1000000"), "between 1 and 36500 days"),
         (("--older-than", "soon"), "invalid int value: 'soon'"),
         (("--older-than", "30", "--batch-size", "0"), "--batch-size must be at least 1"),
     ],

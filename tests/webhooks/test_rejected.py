@@ -58,3 +58,13 @@ def test_reverify_of_a_still_bad_delivery_says_why_and_keeps_it(post_ipn, webhoo
     outcome = delivery_reverify(delivery=RejectedDelivery.objects.get())
     assert str(outcome) == "invalid sha signature"
     assert RejectedDelivery.objects.count() == 1 and Event.objects.count() == 0
+
+
+def test_reverifying_the_same_delivery_twice_stores_it_once(post_ipn, webhook):
+    post_ipn(webhook, signed(on_payment(), "the-real-passphrase"))
+    webhook.passphrase = "the-real-passphrase"
+    webhook.save()
+    first, second = RejectedDelivery.objects.get(), RejectedDelivery.objects.get()  # two admins
+    assert delivery_reverify(delivery=first) is None
+    assert delivery_reverify(delivery=second) is None
+    assert Event.objects.get().delivery_count == 1

@@ -29,8 +29,8 @@ class Command(OneLineErrorCommand):
                 "everything."
             )
             return
-        if days < 1:
-            raise CommandError("--older-than must be at least 1 day")
+        if not 1 <= days <= 36_500:
+            raise CommandError("--older-than must be between 1 and 36500 days")
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1")
         cutoff = timezone.now() - timedelta(days=days)
