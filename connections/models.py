@@ -1,3 +1,5 @@
+import uuid
+
 from django.db import models
 from django.utils import timezone
 
@@ -27,6 +29,7 @@ class Connection(models.Model):
         READ_ONLY = "readonly", "Read-only"
         FULL = "full", "Full access"
 
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=100, unique=True)
     api_key = EncryptedTextField()
     key_hint = models.CharField(max_length=32, editable=False)

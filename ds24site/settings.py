@@ -55,10 +55,14 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "ds24site",
     "connections",
     "webhooks",
     "apicall",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -144,6 +148,46 @@ DS24_API_READ_TIMEOUT = env.float("DS24_API_READ_TIMEOUT", default=30.0)
 # Extra attempts for read functions (writes are never repeated), and the backoff base in seconds.
 DS24_API_RETRIES = env.int("DS24_API_RETRIES", default=3)
 DS24_API_BACKOFF = env.float("DS24_API_BACKOFF", default=0.5)
+
+# --- REST API ---------------------------------------------------------------------------------
+
+# Requests per token (per user for staff sessions), e.g. "600/min", "20/second".
+API_THROTTLE_RATE = env("API_THROTTLE_RATE", default="600/min")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ApiAccess"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.exceptions.handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ds24site API",
+    "DESCRIPTION": "Query and follow the Digistore24 events this server received.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",  # served from here: no CDN
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_error_responses",
+    ],
+}
+
+# Throttle counts live here: locmem is per process; several app servers want a shared cache,
+# e.g. CACHE_URL=redis://host:6379/1 (needs the redis package) or dbcache://cache_table.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 # --- Auth, i18n, static -----------------------------------------------------------------------
 

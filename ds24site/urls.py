@@ -7,5 +7,6 @@ admin.site.index_title = "Digistore24 dashboard"
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
+    path("api/", include(("api.urls", "api"))),
     path("", include("webhooks.urls")),
 ]

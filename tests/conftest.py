@@ -117,3 +117,43 @@ def ds24(ds24_server, settings):
 READ_ONLY_KEY = "1001-ReadOnlyDemoKey0000000000000000000000000"
 FULL_KEY = "1002-FullAccessDemoKey000000000000000000000000"
 DEVELOPER_KEY = "1003-DeveloperDemoKey0000000000000000000000000"
+
+
+@pytest.fixture
+def api_user(db):
+    """A (non-staff) user allowed to view everything the API shows."""
+    from django.contrib.auth.models import Permission, User
+
+    user = User.objects.create_user("crm-sync", password="pw-for-tests")
+    user.user_permissions.set(Permission.objects.filter(codename__startswith="view_"))
+    return user
+
+
+@pytest.fixture
+def api_token(api_user):
+    """(ApiToken, secret) for api_user, read-only."""
+    from api.models import ApiToken
+
+    token = ApiToken(user=api_user, name="tests")
+    secret = token.issue()
+    token.save()
+    return token, secret
+
+
+@pytest.fixture
+def api_get(client, api_token):
+    """GET an API path with the bearer token; returns the response."""
+
+    def get(path, params=None, **extra):
+        extra.setdefault("HTTP_AUTHORIZATION", f"Bearer {api_token[1]}")
+        return client.get(path, params or {}, **extra)
+
+    return get
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters live in the cache; no test inherits another's."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -1,5 +1,6 @@
 import secrets
 import string
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from ds24site.crypto import EncryptedTextField
+from ds24site.db import CurrentTransactionId
 from webhooks import ipn
 
 PASSPHRASE_ALPHABET = string.ascii_letters + string.digits
@@ -44,6 +46,7 @@ class Webhook(models.Model):
         AFFILIATIONS = ipn.KIND_AFFILIATIONS, "Affiliations (Watch Affiliate Approved)"
         ALL = ipn.KIND_ALL, "All events"
 
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=100)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PAYMENTS)
     events = models.JSONField(
@@ -173,6 +176,7 @@ class Event(models.Model):
         TEST = "test", "Connection test"
         IGNORED = "ignored", "Not in webhook's events"
 
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     webhook = models.ForeignKey(Webhook, on_delete=models.PROTECT, related_name="event_set")
     event = models.CharField(max_length=64)
     scope = models.CharField(max_length=10, choices=Scope.choices)
@@ -201,6 +205,9 @@ class Event(models.Model):
     delivery_count = models.PositiveIntegerField(default=1)
     # What failed in an `ipn_received` receiver, so app code's errors are visible in the log.
     signal_error = models.TextField(blank=True)
+    # The inserting transaction: with the id, the order in which followers of the API read
+    # events (webhooks/follow.py). Set by the database, returned on insert.
+    txid = models.BigIntegerField(db_default=CurrentTransactionId(), editable=False)
 
     class Meta:
         ordering = ["-received", "-id"]
@@ -228,6 +235,8 @@ class Event(models.Model):
             models.Index(fields=["affiliate_name"], name="event_affiliate_name"),
             # Revisions of one object, oldest first.
             models.Index(fields=["webhook", "business_key", "received"], name="event_revisions"),
+            # The API's follow cursor.
+            models.Index(fields=["txid", "id"], name="event_follow"),
         ]
 
     def __str__(self):

@@ -1,0 +1,26 @@
+from django.http import JsonResponse
+from rest_framework.views import exception_handler
+
+
+def handler(exc, context):
+    """DRF's error responses, with a one-line `message` on top for people and logs:
+    {"message": "...", "detail": <DRF's detail or field errors>}."""
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    data = response.data
+    if isinstance(data, dict) and set(data) == {"detail"}:
+        message = str(data["detail"])
+    elif isinstance(data, dict):
+        field, errors = next(iter(data.items()))
+        first = errors[0] if isinstance(errors, list) and errors else errors
+        message = f"{field}: {first}"
+    else:
+        message = str(data[0]) if isinstance(data, list) and data else "Bad request."
+    response.data = {"message": message, "detail": data}
+    return response
+
+
+def not_found(request, *args, **kwargs):
+    """Unknown /api/ paths answer in JSON like the rest of the API."""
+    return JsonResponse({"message": "Not found.", "detail": "Not found."}, status=404)

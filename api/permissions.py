@@ -1,0 +1,33 @@
+from rest_framework import permissions
+
+from api.models import ApiToken
+
+
+class ApiAccess(permissions.DjangoModelPermissions):
+    """Who may call the API:
+
+    - a bearer token (of an active user), or a staff member's session (the browsable API);
+    - reading needs the model's view permission, like the admin;
+    - anything but reading needs a token explicitly granted `writable` (and the model's
+      add/change/delete permission).
+    """
+
+    perms_map = {
+        **permissions.DjangoModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+        "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
+    }
+    message = "Your token or user lacks permission for this."
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        token = request.auth if isinstance(request.auth, ApiToken) else None
+        if token is None and not user.is_staff:
+            return False  # sessions are for staff using the browsable API
+        if request.method not in permissions.SAFE_METHODS and not (token and token.writable):
+            self.message = "This token is read-only."
+            return False
+        return super().has_permission(request, view)

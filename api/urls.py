@@ -1,0 +1,19 @@
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from api.exceptions import not_found
+from connections.api import ConnectionViewSet
+from webhooks.api import EventViewSet, WebhookViewSet
+
+router = DefaultRouter()
+router.register("events", EventViewSet, basename="event")
+router.register("webhooks", WebhookViewSet, basename="webhook")
+router.register("connections", ConnectionViewSet, basename="connection")
+
+urlpatterns = [
+    path("v1/", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    re_path(r"^", not_found),
+]

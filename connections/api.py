@@ -1,0 +1,16 @@
+from rest_framework import viewsets
+
+from connections.models import Connection
+from connections.serializers import ConnectionSerializer
+from webhooks.api import UUID_PATTERN, OldestFirst
+
+
+class ConnectionViewSet(viewsets.ReadOnlyModelViewSet):
+    """Connections (named API keys), oldest first. The key only as `123-…wxyz`."""
+
+    queryset = Connection.objects.all()
+    serializer_class = ConnectionSerializer
+    lookup_field = "public_id"
+    lookup_value_regex = UUID_PATTERN
+    filter_backends = []
+    pagination_class = OldestFirst

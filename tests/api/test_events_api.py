@@ -1,0 +1,137 @@
+"""/api/v1/events/: fields, filters (and their bad-value errors), cursor pagination."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tests.conftest import PASSPHRASE, on_payment, signed
+from webhooks import samples
+from webhooks.models import Event
+from webhooks.services import webhook_create
+
+pytestmark = pytest.mark.django_db
+EVENTS = "/api/v1/events/"
+
+
+@pytest.fixture
+def log(post_ipn, webhook):
+    post_ipn(webhook, signed(on_payment()))
+    post_ipn(webhook, signed(on_payment(transaction_id="2", order_id="ZZZ", email="b@x.org",
+                                        product_id="777")))  # fmt: skip
+    everything = webhook_create(name="Everything", kind="all", passphrase=PASSPHRASE)
+    post_ipn(everything, signed(samples.eticket(eticket_id="11112222333344445555")))
+    post_ipn(everything, signed(samples.on_affiliation(affiliate_name="partner77")))
+    post_ipn(everything, signed(samples.on_refund(order_id="REFUND1")))
+    old = signed(on_payment(order_id="OLD", transaction_id="4"))
+    post_ipn(webhook, old)
+    Event.objects.filter(order_id="OLD").update(received=timezone.now() - timedelta(days=3))
+    return webhook, everything
+
+
+def names(response):
+    assert response.status_code == 200, response.content
+    return [(e["event"], e["order_id"]) for e in response.json()["results"]]
+
+
+def test_list_newest_first_with_all_fields(api_get, log):
+    body = api_get(EVENTS).json()
+    first = body["results"][-2]  # ABC123XY, the first one received today
+    assert first["event"] == "on_payment" and first["order_id"] == "ABC123XY"
+    assert first["webhook"]["name"] == "Payments"
+    assert first["signature"] == "verified"
+    assert first["delivery_count"] == 1
+    assert first["business_key"] == "on_payment:987654"
+    assert first["amount"] == "49.0000" and first["currency"] == "EUR"
+    assert first["payload"][0] == ["event", "on_payment"]
+    assert first["payload"][-1] == ["sha_sign", signed(on_payment())["sha_sign"]]
+    assert [e["order_id"] for e in body["results"]][-1] == "OLD"
+    detail = api_get(f"{EVENTS}{first['id']}/").json()
+    assert detail == first
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"event": ["on_payment", "on_refund"]},
+         [("on_refund", "REFUND1"), ("on_payment", "ZZZ"), ("on_payment", "ABC123XY"),
+          ("on_payment", "OLD")]),
+        ({"kind": "etickets"}, []),
+        ({"kind": "all", "event": "eticket"}, [("eticket", None)]),
+        ({"order_id": "ZZZ"}, [("on_payment", "ZZZ")]),
+        ({"transaction_id": "987654"}, [("on_payment", "ABC123XY")]),
+        ({"email": "b@x.org"}, [("on_payment", "ZZZ")]),
+        ({"product_id": "777"}, [("on_payment", "ZZZ")]),
+        ({"eticket_id": "11112222333344445555"}, [("eticket", None)]),
+        ({"affiliate_name": "partner77"}, [("on_affiliation", "")]),
+        ({"mode": "live", "kind": "payments"}, [("on_payment", "ZZZ"), ("on_payment", "ABC123XY"),
+                                               ("on_payment", "OLD")]),
+        ({"received_before": (timezone.now() - timedelta(days=1)).isoformat()},
+         [("on_payment", "OLD")]),
+        ({"received_after": (timezone.now() - timedelta(days=1)).isoformat(), "kind": "payments"},
+         [("on_payment", "ZZZ"), ("on_payment", "ABC123XY")]),
+    ],
+)  # fmt: skip
+def test_filters(api_get, log, params, expected):
+    got = names(api_get(EVENTS, params))
+    assert len(got) == len(expected)
+    for (event, order_id), (want_event, want_order_id) in zip(got, expected, strict=True):
+        assert event == want_event
+        assert want_order_id is None or order_id == want_order_id  # None: a random sample id
+
+
+def test_webhook_filter(api_get, log):
+    _, everything = log
+    got = names(api_get(EVENTS, {"webhook": str(everything.public_id)}))
+    assert [event for event, _ in got] == ["on_refund", "on_affiliation", "eticket"]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"received_after": "yesterday"}, "received_after"),
+        ({"received_before": "2026-02-30T00:00:00Z"}, "received_before"),
+        ({"event": "on_lottery_win"}, "event"),
+        ({"kind": "groceries"}, "kind"),
+        ({"mode": "sandbox"}, "mode"),
+        ({"webhook": "not-a-uuid"}, "webhook"),
+        ({"order_id": "a\x00b"}, "order_id"),
+    ],
+)
+def test_bad_filter_values_are_400_with_a_message(api_get, log, params, field):
+    response = api_get(EVENTS, params)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["message"].startswith(f"{field}: ")
+    assert field in body["detail"]
+
+
+def test_cursor_pages_default_50_max_500_and_stable_under_inserts(api_get, post_ipn, webhook):
+    for n in range(7):
+        post_ipn(webhook, signed(on_payment(transaction_id=f"t{n}", order_id=f"O{n}")))
+    page = api_get(EVENTS, {"page_size": 3}).json()
+    assert [e["order_id"] for e in page["results"]] == ["O6", "O5", "O4"]
+    assert "count" not in page  # no COUNT(*)
+    # New events arrive between pages: the next page neither repeats nor skips.
+    for n in range(7, 9):
+        post_ipn(webhook, signed(on_payment(transaction_id=f"t{n}", order_id=f"O{n}")))
+    second = api_get(page["next"]).json()
+    assert [e["order_id"] for e in second["results"]] == ["O3", "O2", "O1"]
+    assert len(api_get(EVENTS).json()["results"]) == 9  # default 50
+    assert len(api_get(EVENTS, {"page_size": 1000}).json()["results"]) == 9
+
+
+def test_page_size_caps_at_500(api_get, webhook):
+    Event.objects.bulk_create(
+        Event(webhook=webhook, event="on_payment", scope="accepted", payload=[],
+              payload_hash=f"{n:064d}", signature="verified")
+        for n in range(505)
+    )  # fmt: skip
+    assert len(api_get(EVENTS, {"page_size": 1000}).json()["results"]) == 500
+
+
+def test_oldest_first_ordering(api_get, post_ipn, webhook):
+    for n in range(3):
+        post_ipn(webhook, signed(on_payment(transaction_id=f"t{n}", order_id=f"O{n}")))
+    got = api_get(EVENTS, {"ordering": "received"}).json()["results"]
+    assert [e["order_id"] for e in got] == ["O0", "O1", "O2"]

@@ -1,0 +1,143 @@
+"""The REST API over webhooks and the event log (/api/v1/events/, /api/v1/webhooks/)."""
+
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.filters import OrderingFilter
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+
+from webhooks import follow, ipn
+from webhooks.models import Event, Webhook
+from webhooks.serializers import EventSerializer, FollowPageSerializer, WebhookSerializer
+
+FOLLOW_LIMIT_DEFAULT, FOLLOW_LIMIT_MAX = 50, 500
+# Anything else is not an id: a 404 from the router, before any query.
+UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+
+
+class EventFilter(filters.FilterSet):
+    """Every filter is an exact match or a range on an indexed column (Event.Meta.indexes)."""
+
+    event = filters.MultipleChoiceFilter(
+        choices=[(name, name) for name in ipn.KNOWN_EVENTS],
+        help_text="Event type; repeat for several (event=on_payment&event=on_refund).",
+    )
+    webhook = filters.UUIDFilter(field_name="webhook__public_id", help_text="Webhook id.")
+    kind = filters.ChoiceFilter(field_name="webhook__kind", choices=Webhook.Kind.choices)
+    received_after = filters.IsoDateTimeFilter(field_name="received", lookup_expr="gte")
+    received_before = filters.IsoDateTimeFilter(field_name="received", lookup_expr="lt")
+    order_id = filters.CharFilter()
+    transaction_id = filters.CharFilter()
+    email = filters.CharFilter()
+    product_id = filters.CharFilter()
+    eticket_id = filters.CharFilter()
+    affiliate_name = filters.CharFilter()
+    mode = filters.ChoiceFilter(
+        field_name="api_mode", choices=[("live", "live"), ("test", "test")], help_text="live/test"
+    )
+
+    class Meta:
+        model = Event
+        fields = []
+
+
+class Pages(CursorPagination):
+    """Cursor pages: no COUNT, no OFFSET, stable while rows arrive. A cursor this API did not
+    give out is a bad parameter (400), not a missing page."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise serializers.ValidationError({"cursor": [self.invalid_cursor_message]}) from None
+
+
+class NewestFirst(Pages):
+    ordering = "-received"
+
+
+class OldestFirst(Pages):
+    """For the small tables (webhooks, connections)."""
+
+    ordering = "created"
+
+
+class FollowQuery(serializers.Serializer):
+    cursor = serializers.CharField(required=False, help_text="From the previous answer.")
+    start = serializers.ChoiceField(
+        choices=["beginning", "latest"],
+        default="beginning",
+        help_text="Without a cursor: follow from the first event, or only new ones.",
+    )
+    limit = serializers.IntegerField(
+        min_value=1, max_value=FOLLOW_LIMIT_MAX, default=FOLLOW_LIMIT_DEFAULT
+    )
+
+
+class EventViewSet(viewsets.ReadOnlyModelViewSet):
+    """The event log, newest first; `follow` reads it oldest first from a cursor."""
+
+    queryset = Event.objects.select_related("webhook")
+    serializer_class = EventSerializer
+    lookup_field = "public_id"
+    lookup_value_regex = UUID_PATTERN
+    filterset_class = EventFilter
+    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
+    ordering_fields = ["received"]
+    pagination_class = NewestFirst
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("cursor", OpenApiTypes.STR),
+            OpenApiParameter("start", OpenApiTypes.STR, enum=["beginning", "latest"]),
+            OpenApiParameter("limit", OpenApiTypes.INT),
+        ],
+        responses=FollowPageSerializer,
+    )
+    @action(detail=False, filter_backends=[filters.DjangoFilterBackend], pagination_class=None)
+    def follow(self, request):
+        """Events after `cursor`, oldest first, at most `limit`. Never skips an event and
+        never repeats one, even when deliveries commit out of order; filters apply as on the
+        list. Keep the returned cursor and ask again (at once when `more`, else after a while).
+        """
+        query = FollowQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        events = self.filter_queryset(self.get_queryset())
+        if "cursor" in query.validated_data:
+            try:
+                position = follow.Position.decode(query.validated_data["cursor"])
+            except follow.InvalidCursor as exc:
+                raise serializers.ValidationError({"cursor": [str(exc)]}) from None
+        elif query.validated_data["start"] == "latest":
+            position = follow.latest_position(Event.objects.all())
+        else:
+            position = follow.START
+        limit = query.validated_data["limit"]
+        page = follow.events_after(events, position, limit)
+        if page:
+            position = follow.position_of(page[-1])
+        data = {
+            "results": EventSerializer(page, many=True, context={"request": request}).data,
+            "cursor": position.encode(),
+            "more": len(page) == limit,
+        }
+        return Response(data)
+
+
+class WebhookViewSet(viewsets.ReadOnlyModelViewSet):
+    """Webhooks, oldest first. Never the passphrase."""
+
+    queryset = Webhook.objects.select_related("connection")
+    serializer_class = WebhookSerializer
+    lookup_field = "public_id"
+    lookup_value_regex = UUID_PATTERN
+    filter_backends = []
+    pagination_class = OldestFirst
