@@ -32,12 +32,13 @@ test: $(VENV)/.dev-installed
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# IPN ingestion throughput over gunicorn, then the admin over BENCH_EVENTS events; on SQLite,
+# IPN ingestion throughput over gunicorn, then the admin and the API over BENCH_EVENTS events; on SQLite,
 # or on DATABASE_URL (which must be a scratch database: both benchmarks write to it).
 BENCH_EVENTS ?= 1000000
 bench: $(VENV)/.run-installed
 	$(BIN)/python bench/ipn_ingest.py $(if $(DATABASE_URL),--database-url $(DATABASE_URL))
 	$(BIN)/python bench/admin_scale.py --events $(BENCH_EVENTS) $(if $(DATABASE_URL),--database-url $(DATABASE_URL))
+	$(BIN)/python bench/api_scale.py --events $(BENCH_EVENTS) $(if $(DATABASE_URL),--database-url $(DATABASE_URL))
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

@@ -20,6 +20,7 @@ import statistics
 import string
 import sys
 import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -82,11 +83,13 @@ def seed(total: int) -> None:
         "transaction_id", "product_id", "product_name", "email", "amount", "currency",
         "billing_type", "pay_sequence_no", "affiliate_name", "eticket_id", "api_mode",
         "signature", "sender_ip", "received", "last_delivered", "delivery_count", "signal_error",
+        "public_id",
     ]  # fmt: skip
     sql = (
         f"INSERT INTO webhooks_event ({', '.join(columns)}) "
         f"VALUES ({', '.join(['%s'] * len(columns))})"
     )
+    public_id = Event._meta.get_field("public_id")
     started = time.monotonic()
     batch_size = 10_000
     for start in range(have, total, batch_size):
@@ -126,6 +129,8 @@ def seed(total: int) -> None:
                     fields["eticket_id"], fields["api_mode"],
                     "unsigned" if n % 1000 == 0 else "verified", "198.51.100.7",
                     received, received, 1, "",
+                    public_id.get_db_prep_value(uuid.UUID(int=rng.getrandbits(128), version=4),
+                                                connection),
                 )
             )  # fmt: skip
         with transaction.atomic(), connection.cursor() as cursor:

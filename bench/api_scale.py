@@ -1,0 +1,96 @@
+"""The REST API over a large event log (the one bench/admin_scale.py seeds): the first page,
+a page deep in a followed cursor, and each single-field filter, timed in-process through
+Django's test client with a bearer token (server time: queries + serialisation).
+
+    .venv/bin/python bench/api_scale.py [--events 1000000] [--runs 5]
+                                        [--database-url postgres://…/scratch]
+"""
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from admin_scale import configure, seed  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--database-url", default="")
+    args = parser.parse_args()
+    path = ROOT / "var" / "bench" / "admin.sqlite3"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    configure(args.database_url or f"sqlite:///{path}")
+
+    from django.conf import settings
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+
+    from api.models import ApiToken
+    from webhooks import follow
+    from webhooks.models import Event, Webhook
+
+    call_command("migrate", verbosity=0)
+    seed(args.events)
+    settings.API_THROTTLE_RATE = "1000000/min"
+    user = User.objects.filter(username="bench").first() or User.objects.create_superuser(
+        "bench", password="bench-password-not-secret"
+    )
+    token = ApiToken(user=user, name="bench")
+    secret = token.issue()
+    token.save()
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+
+    sample = Event.objects.order_by("-id")[50]
+    ticket = Event.objects.filter(event="eticket").order_by("-id").first()
+    affiliation = Event.objects.filter(event="on_affiliation").order_by("-id").first()
+    deep = Event.objects.order_by("txid", "id")[int(args.events * 0.9)]
+    deep_cursor = follow.position_of(deep).encode()
+    events = "/api/v1/events/"
+    requests = [
+        ("first page (50, newest)", events, {}),
+        ("first page (500)", events, {"page_size": 500}),
+        ("follow from the start", f"{events}follow/", {}),
+        ("follow, 90% deep (50)", f"{events}follow/", {"cursor": deep_cursor}),
+        ("follow, 90% deep (500)", f"{events}follow/", {"cursor": deep_cursor, "limit": 500}),
+        ("follow from latest", f"{events}follow/", {"start": "latest"}),
+        ("filter event type (rare)", events, {"event": "on_chargeback"}),
+        ("filter webhook", events, {"webhook": str(Webhook.objects.get(kind="all").public_id)}),
+        ("filter kind", events, {"kind": "etickets"}),
+        ("filter received_after", events, {"received_after": "2026-11-01T00:00:00Z"}),
+        ("filter received_before", events, {"received_before": "2026-01-01T00:00:00Z"}),
+        ("filter order_id", events, {"order_id": sample.order_id}),
+        ("filter transaction_id", events, {"transaction_id": sample.transaction_id}),
+        ("filter email", events, {"email": sample.email}),
+        ("filter product_id", events, {"product_id": sample.product_id}),
+        ("filter eticket_id", events, {"eticket_id": ticket.eticket_id}),
+        ("filter affiliate_name", events, {"affiliate_name": affiliation.affiliate_name}),
+        ("filter mode test", events, {"mode": "test"}),
+        ("event detail", f"{events}{sample.public_id}/", {}),
+    ]
+    print(f"db={connection.vendor} events={args.events} runs={args.runs} (milliseconds)")
+    print(f"{'request':32} {'median':>8} {'max':>8}")
+    worst = 0.0
+    for label, url, params in requests:
+        times = []
+        for _ in range(args.runs):
+            started = time.perf_counter()
+            response = client.get(url, params)
+            times.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, (label, response.content[:200])
+        worst = max(worst, statistics.median(times))
+        print(f"{label:32} {statistics.median(times):8.1f} {max(times):8.1f}")
+    print(f"slowest median: {worst:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
