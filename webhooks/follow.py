@@ -60,14 +60,16 @@ def _settled(queryset):
 
 
 def events_after(queryset, position: Position, limit: int) -> list:
-    """Up to `limit` events after `position`, in the order followers read them."""
-    rows = (
-        _settled(queryset)
-        .filter(txid__gte=position.txid)  # what the (txid, id) index seeks to
-        .exclude(txid=position.txid, id__lte=position.id)
-        .order_by("txid", "id")
-    )
-    return list(rows[:limit])
+    """Up to `limit` events after `position`, in the order followers read them.
+
+    Two range seeks on the (txid, id) index rather than one row comparison, which neither
+    database can seek to: the rest of the cursor's transaction, then the transactions after it.
+    """
+    settled = _settled(queryset).order_by("txid", "id")
+    rows = list(settled.filter(txid=position.txid, id__gt=position.id)[:limit])
+    if len(rows) < limit:
+        rows += settled.filter(txid__gt=position.txid)[: limit - len(rows)]
+    return rows
 
 
 def latest_position(queryset) -> Position:

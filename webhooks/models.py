@@ -230,7 +230,8 @@ class Event(models.Model):
             models.Index(fields=["order_id"], name="event_order_id"),
             models.Index(fields=["transaction_id"], name="event_transaction_id"),
             models.Index(fields=["email"], name="event_email"),
-            models.Index(fields=["product_id"], name="event_product_id"),
+            # A product has many events: newest first needs received in the index too.
+            models.Index(fields=["product_id", "-received"], name="event_product_received"),
             models.Index(fields=["eticket_id"], name="event_eticket_id"),
             models.Index(fields=["affiliate_name"], name="event_affiliate_name"),
             # Revisions of one object, oldest first.
