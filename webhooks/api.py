@@ -1,6 +1,10 @@
 """The REST API over webhooks and the event log (/api/v1/events/, /api/v1/webhooks/)."""
 
+from datetime import UTC
+
+from django.core.exceptions import ValidationError
 from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
@@ -19,6 +23,24 @@ FOLLOW_LIMIT_DEFAULT, FOLLOW_LIMIT_MAX = 50, 500
 UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
 
+class UtcDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time that exists in UTC, where the database compares it (year 1 at
+    +14:00 does not, and would fail in the database instead of here)."""
+
+    def clean(self, value):
+        moment = super().clean(value)
+        try:
+            if moment is not None:
+                moment.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError("Date/time out of range.", code="invalid") from None
+        return moment
+
+
+class DateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
+
+
 class EventFilter(filters.FilterSet):
     """Every filter is an exact match or a range on an indexed column (Event.Meta.indexes)."""
 
@@ -28,8 +50,8 @@ class EventFilter(filters.FilterSet):
     )
     webhook = filters.UUIDFilter(field_name="webhook__public_id", help_text="Webhook id.")
     kind = filters.ChoiceFilter(field_name="webhook__kind", choices=Webhook.Kind.choices)
-    received_after = filters.IsoDateTimeFilter(field_name="received", lookup_expr="gte")
-    received_before = filters.IsoDateTimeFilter(field_name="received", lookup_expr="lt")
+    received_after = DateTimeFilter(field_name="received", lookup_expr="gte")
+    received_before = DateTimeFilter(field_name="received", lookup_expr="lt")
     order_id = filters.CharFilter()
     transaction_id = filters.CharFilter()
     email = filters.CharFilter()

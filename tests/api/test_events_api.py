@@ -91,6 +91,8 @@ def test_webhook_filter(api_get, log):
     [
         ({"received_after": "yesterday"}, "received_after"),
         ({"received_before": "2026-02-30T00:00:00Z"}, "received_before"),
+        ({"received_after": "0001-01-01T00:00:00+14:00"}, "received_after"),
+        ({"received_before": "9999-12-31T23:59:59-14:00"}, "received_before"),
         ({"event": "on_lottery_win"}, "event"),
         ({"kind": "groceries"}, "kind"),
         ({"mode": "sandbox"}, "mode"),
