@@ -66,7 +66,9 @@ def events_after(queryset, position: Position, limit: int) -> list:
     database can seek to: the rest of the cursor's transaction, then the transactions after it.
     """
     settled = _settled(queryset).order_by("txid", "id")
-    rows = list(settled.filter(txid=position.txid, id__gt=position.id)[:limit])
+    rows = []
+    if position != START:  # no transaction has id -1 (and the query planner cannot know it)
+        rows = list(settled.filter(txid=position.txid, id__gt=position.id)[:limit])
     if len(rows) < limit:
         rows += settled.filter(txid__gt=position.txid)[: limit - len(rows)]
     return rows
