@@ -6,45 +6,27 @@ Django's test client with a bearer token (server time: queries + serialisation).
                                         [--database-url postgres://…/scratch]
 """
 
-import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from admin_scale import configure, seed  # noqa: E402
+from admin_scale import prepare, time_requests  # noqa: E402
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--database-url", default="")
-    args = parser.parse_args()
-    path = ROOT / "var" / "bench" / "admin.sqlite3"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    configure(args.database_url or f"sqlite:///{path}")
+    args, user = prepare(__doc__.splitlines()[0])
 
     from django.conf import settings
-    from django.contrib.auth.models import User
-    from django.core.management import call_command
-    from django.db import connection
     from django.test import Client
 
     from api.models import ApiToken
     from webhooks import follow
     from webhooks.models import Event, Webhook
 
-    call_command("migrate", verbosity=0)
-    seed(args.events)
     settings.API_THROTTLE_RATE = "1000000/min"
-    user = User.objects.filter(username="bench").first() or User.objects.create_superuser(
-        "bench", password="bench-password-not-secret"
-    )
     token = ApiToken(user=user, name="bench")
     secret = token.issue()
     token.save()
@@ -77,19 +59,7 @@ def main():
         ("filter mode test", events, {"mode": "test"}),
         ("event detail", f"{events}{sample.public_id}/", {}),
     ]
-    print(f"db={connection.vendor} events={args.events} runs={args.runs} (milliseconds)")
-    print(f"{'request':32} {'median':>8} {'max':>8}")
-    worst = 0.0
-    for label, url, params in requests:
-        times = []
-        for _ in range(args.runs):
-            started = time.perf_counter()
-            response = client.get(url, params)
-            times.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == 200, (label, response.content[:200])
-        worst = max(worst, statistics.median(times))
-        print(f"{label:32} {statistics.median(times):8.1f} {max(times):8.1f}")
-    print(f"slowest median: {worst:.1f} ms")
+    time_requests(client, requests, args.runs)
 
 
 if __name__ == "__main__":
