@@ -1,5 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
@@ -24,11 +26,23 @@ class ApiTokenAdmin(SafeChangeListMixin, admin.ModelAdmin):
     actions = ["revoke"]
 
     def get_readonly_fields(self, request, obj=None):
-        # An issued token keeps its owner: the secret was handed to someone for that user.
-        return [*self.readonly_fields, "user"] if obj else self.readonly_fields
+        fields = list(self.readonly_fields)
+        if obj:  # an issued token keeps its owner: its secret was handed out for that user
+            fields.append("user")
+        if not request.user.is_superuser:
+            fields.append("writable")
+        return fields
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # A token carries its user's permissions: only superusers issue them for others.
+        if db_field.name == "user" and not request.user.is_superuser:
+            kwargs["queryset"] = get_user_model().objects.filter(pk=request.user.pk)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         if not change:
+            if not request.user.is_superuser and obj.user_id != request.user.pk:
+                raise PermissionDenied
             request._issued_token = obj.issue()
         super().save_model(request, obj, form, change)
 

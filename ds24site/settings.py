@@ -168,6 +168,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.exceptions.handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Throttle by REMOTE_ADDR, which TrustedProxyMiddleware has already corrected; DRF would
+    # otherwise believe any client's X-Forwarded-For.
+    "NUM_PROXIES": 0,
 }
 
 SPECTACULAR_SETTINGS = {

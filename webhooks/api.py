@@ -3,6 +3,7 @@
 from datetime import UTC
 
 from django.core.exceptions import ValidationError
+from django.utils.dateparse import parse_datetime
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
@@ -30,11 +31,10 @@ class UtcDateTimeField(IsoDateTimeField):
     def clean(self, value):
         moment = super().clean(value)
         try:
-            if moment is not None:
-                moment.astimezone(UTC)
+            # In UTC: PostgreSQL refuses offsets past ±15:59 that Python accepts.
+            return moment.astimezone(UTC) if moment is not None else None
         except OverflowError:
             raise ValidationError("Date/time out of range.", code="invalid") from None
-        return moment
 
 
 class DateTimeFilter(filters.IsoDateTimeFilter):
@@ -77,9 +77,23 @@ class Pages(CursorPagination):
 
     def decode_cursor(self, request):
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except NotFound:
-            raise serializers.ValidationError({"cursor": [self.invalid_cursor_message]}) from None
+            cursor = None
+        # The position goes into a filter on a date-time column: check it is one (and exists
+        # in UTC), so a forged cursor is a 400 rather than an error in the database.
+        if cursor is not None and cursor.position is not None:
+            moment = parse_datetime(cursor.position)
+            try:
+                if moment is None or moment.tzinfo is None:
+                    raise ValueError(cursor.position)
+                # In UTC: PostgreSQL refuses offsets past ±15:59 that Python accepts.
+                cursor = cursor._replace(position=moment.astimezone(UTC).isoformat())
+            except (ValueError, OverflowError):
+                cursor = None
+        if cursor is None and request.query_params.get(self.cursor_query_param):
+            raise serializers.ValidationError({"cursor": [self.invalid_cursor_message]})
+        return cursor
 
 
 class NewestFirst(Pages):
@@ -136,6 +150,7 @@ class EventViewSet(viewsets.ReadOnlyModelViewSet):
         if "cursor" in query.validated_data:
             try:
                 position = follow.Position.decode(query.validated_data["cursor"])
+                follow.check_position(position)
             except follow.InvalidCursor as exc:
                 raise serializers.ValidationError({"cursor": [str(exc)]}) from None
         elif query.validated_data["start"] == "latest":

@@ -11,6 +11,14 @@ takes to commit (milliseconds).
 
 On SQLite, writers are serialised (BEGIN IMMEDIATE holds the write lock from the INSERT to the
 COMMIT), so ids are already in commit order; txid is 0 there and the order is the id's.
+
+Operating notes for PostgreSQL:
+- The horizon is the server's, not the database's: any transaction left open on the server
+  (an idle session inside BEGIN, a long migration) holds every follower back until it ends.
+  Nothing is lost, but followers stall; set idle_in_transaction_session_timeout.
+- Transaction ids belong to a server. After a dump and restore into a new server (not
+  pg_upgrade) they start again, lower: cursors from before are refused while they lie in the
+  new server's future, and followers should start again (start=latest) after such a move.
 """
 
 import base64
@@ -72,6 +80,18 @@ def events_after(queryset, position: Position, limit: int) -> list:
     if len(rows) < limit:
         rows += settled.filter(txid__gt=position.txid)[: limit - len(rows)]
     return rows
+
+
+def check_position(position: Position) -> None:
+    """Refuse a cursor from another server: one past every transaction id this one gave out."""
+    if connection.vendor == "postgresql" and position.txid >= 0:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
+            if position.txid >= cursor.fetchone()[0]:
+                raise InvalidCursor(
+                    "cursor from another database server (restored or moved?); "
+                    "start again with start=latest"
+                )
 
 
 def latest_position(queryset) -> Position:

@@ -88,9 +88,12 @@ def test_a_user_without_view_permission_is_403(client):
 def test_sessions_for_staff_only_with_the_browsable_api(client, admin_client):
     page = admin_client.get(EVENTS, HTTP_ACCEPT="text/html")
     assert page.status_code == 200 and b"Django REST framework" in page.content
-    User.objects.create_user("buyer", password="pw-for-tests")
+    from django.contrib.auth.models import Permission
+
+    buyer = User.objects.create_user("buyer", password="pw-for-tests")
+    buyer.user_permissions.set(Permission.objects.filter(codename__startswith="view_"))
     client.login(username="buyer", password="pw-for-tests")
-    assert client.get(EVENTS).status_code == 403
+    assert client.get(EVENTS).status_code == 403  # may view, but sessions are for staff
 
 
 def test_unknown_paths_and_ids_are_404_json(api_get):
@@ -201,3 +204,43 @@ def test_admin_shows_a_new_token_once(admin_client, api_user):
     assert token.digest == token_digest(secret)
     change = admin_client.get(reverse("admin:api_apitoken_change", args=[token.pk]))
     assert secret not in change.content.decode()
+
+
+def test_an_inactive_users_token_is_refused(client, api_token, api_user):
+    api_user.is_active = False
+    api_user.save()
+    response = client.get(EVENTS, HTTP_AUTHORIZATION=f"Bearer {api_token[1]}")
+    assert response.status_code == 401
+
+
+def test_staff_issue_tokens_only_for_themselves_and_never_writable(client, admin_user):
+    from django.contrib.auth.models import Permission
+
+    mallory = User.objects.create_user("mallory", password="pw-for-tests", is_staff=True)
+    mallory.user_permissions.set(
+        Permission.objects.filter(codename__in=["add_apitoken", "view_apitoken"])
+    )
+    client.force_login(mallory)
+    add = reverse("admin:api_apitoken_add")
+    form = client.get(add).content.decode()
+    assert 'name="writable"' not in form and "admin</option>" not in form
+    response = client.post(add, {"user": admin_user.pk, "name": "escalate", "writable": "on"})
+    assert response.status_code == 200  # the form refuses the choice
+    assert not ApiToken.objects.exists()
+    client.post(add, {"user": mallory.pk, "name": "mine", "writable": "on"})
+    token = ApiToken.objects.get()
+    assert token.user == mallory and not token.writable
+
+
+def test_throttling_of_open_pages_ignores_forged_forwarded_for(client, settings):
+    settings.API_THROTTLE_RATE = "3/min"
+    statuses = [
+        client.get("/api/schema/", HTTP_X_FORWARDED_FOR=f"1.2.3.{n}").status_code for n in range(5)
+    ]
+    assert statuses == [200, 200, 200, 429, 429]
+
+
+def test_docs_and_schema_answer_other_methods_without_500(client):
+    assert client.options("/api/docs/").status_code == 405
+    assert client.post("/api/docs/").status_code == 405
+    assert client.options("/api/schema/").status_code in (200, 405)

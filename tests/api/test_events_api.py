@@ -137,3 +137,23 @@ def test_oldest_first_ordering(api_get, post_ipn, webhook):
         post_ipn(webhook, signed(on_payment(transaction_id=f"t{n}", order_id=f"O{n}")))
     got = api_get(EVENTS, {"ordering": "received"}).json()["results"]
     assert [e["order_id"] for e in got] == ["O0", "O1", "O2"]
+
+
+@pytest.mark.parametrize(
+    "position",
+    ["notadate", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "2026-01-01T00:00"],
+)
+def test_forged_page_cursors_are_400(api_get, webhook, position):
+    import base64
+    from urllib.parse import urlencode
+
+    forged = base64.b64encode(urlencode({"p": position}).encode()).decode()
+    response = api_get(EVENTS, {"cursor": forged})
+    assert response.status_code == 400
+    assert response.json()["message"].startswith("cursor: ")
+
+
+def test_odd_utc_offsets_are_read_in_utc(api_get, log):
+    # Python accepts offsets up to 24 h, PostgreSQL only up to 15:59: both must work.
+    got = names(api_get(EVENTS, {"received_before": "2000-01-01T00:00:00-19:48"}))
+    assert got == []

@@ -121,3 +121,12 @@ def test_a_delivery_committing_late_is_neither_missed_nor_repeated(api_get):
     after, cursor_after, _ = follow(api_get, cursor_during)
     assert after == ["A", "B"]
     assert follow(api_get, cursor_after)[0] == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="transaction ids: PostgreSQL")
+def test_a_cursor_from_another_server_is_refused(api_get, webhook):
+    from webhooks.follow import Position
+
+    response = api_get(FOLLOW, {"cursor": Position(10**15, 1).encode()})
+    assert response.status_code == 400
+    assert "another database server" in response.json()["message"]

@@ -48,6 +48,7 @@ def test_no_server_errors_for_any_generated_request(live_server, api_token, post
             max_examples=30,
             deadline=None,
             database=None,
+            derandomize=True,  # the same cases on every run: CI must not pass by luck
             suppress_health_check=list(hypothesis.HealthCheck),
         )
         def run(case):
