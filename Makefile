@@ -5,25 +5,23 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run demo test lint format bench lock clean
+.PHONY: setup run demo test lint format bench lock clean
 
-run: $(VENV)/.run-installed
+# What `run` and `demo` both need: a local .env, the database, static files, an admin.
+setup: $(VENV)/.run-installed
 	@mkdir -p var
 	$(BIN)/python -m ds24site.envfile --port $(PORT)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py ensureadmin
+
+run: setup
 	@echo "Serving on http://127.0.0.1:$(PORT)/admin/  (Ctrl+C to stop)"
 	$(BIN)/gunicorn ds24site.wsgi -c gunicorn.conf.py
 
 # The app with the Digistore24 stand-in, a demo connection, a webhook of each kind and a stream
 # of signed sample IPNs, in the same local database as `make run`.
-demo: $(VENV)/.run-installed
-	@mkdir -p var
-	$(BIN)/python -m ds24site.envfile --port $(PORT)
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	$(BIN)/python manage.py ensureadmin
+demo: setup
 	$(BIN)/python manage.py demo
 
 test: $(VENV)/.dev-installed
