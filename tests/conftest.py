@@ -1,3 +1,4 @@
+import io
 from urllib.parse import urlencode
 
 import pytest
@@ -30,6 +31,22 @@ def on_payment(**overrides) -> dict[str, str]:
     }
     params.update(overrides)
     return params
+
+
+def run_command(name: str, *args: str) -> tuple[int, str, str]:
+    """Run a management command as `manage.py NAME ARGS` would, through Django's own command
+    lookup; returns (exit code, stdout, stderr). It closes the database connections at the
+    end, as manage.py does, so tests using it need a transactional database."""
+    from django.core.management import get_commands, load_command_class
+
+    command_class = type(load_command_class(get_commands()[name], name))
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        command_class(stdout=out, stderr=err).run_from_argv(["manage.py", name, *args])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    return code, out.getvalue(), err.getvalue()
 
 
 def signed(params: dict[str, str], passphrase: str = PASSPHRASE) -> dict[str, str]:

@@ -118,10 +118,10 @@ def ipn_store(
     raise AssertionError("unreachable")
 
 
-def event_notify(*, event: Event) -> list[Exception]:
+def event_notify(*, event: Event) -> list[str]:
     """Send `ipn_received` for a committed event; record on it what any receiver raised.
 
-    Returns the receivers' errors. Used by the receiver and by replays.
+    Returns the receivers' errors, one line each. Used by the receiver and by replays.
     """
     errors = []
     for receiver, result in ipn_received.send_robust(sender=Event, event=event):

@@ -1,7 +1,6 @@
 """Who may use the API, and how: tokens (hashed, revocable, last used, read-only), sessions for
 staff, throttling, JSON errors, and no secret in any response."""
 
-import io
 import json
 
 import pytest
@@ -9,10 +8,9 @@ from django.contrib.auth.models import User
 from django.db import connection as db
 from django.urls import reverse
 
-from api.management.commands.addapitoken import Command as AddApiToken
 from api.models import ApiToken, token_digest
 from connections.models import Connection
-from tests.conftest import on_payment, signed
+from tests.conftest import on_payment, run_command, signed
 
 pytestmark = pytest.mark.django_db
 EVENTS = "/api/v1/events/"
@@ -159,13 +157,7 @@ def test_webhooks_and_connections_fields(api_get, webhook):
 
 
 def run(*args):
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        AddApiToken(stdout=out, stderr=err).run_from_argv(["manage.py", "addapitoken", *args])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    return code, out.getvalue(), err.getvalue()
+    return run_command("addapitoken", *args)
 
 
 @pytest.mark.django_db(transaction=True)  # run_from_argv closes connections, as manage.py does

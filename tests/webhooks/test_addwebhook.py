@@ -1,9 +1,8 @@
-import io
 import json
 
 import pytest
 
-from webhooks.management.commands.addwebhook import Command
+from tests.conftest import run_command
 from webhooks.models import Webhook
 
 # run_from_argv closes every connection at its end, as manage.py would; only a transactional
@@ -12,15 +11,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def run(*args):
-    """Run the command as manage.py would; returns (exit code, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    command = Command(stdout=out, stderr=err)
-    try:
-        command.run_from_argv(["manage.py", "addwebhook", *args])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    return code, out.getvalue(), err.getvalue()
+    return run_command("addwebhook", *args)
 
 
 def test_creates_a_webhook_and_prints_one_json_line():

@@ -1,12 +1,10 @@
-import io
 from datetime import timedelta
 
 import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from tests.conftest import on_payment, signed
-from webhooks.management.commands.pruneevents import Command
+from tests.conftest import on_payment, run_command, signed
 from webhooks.models import Event, RejectedDelivery
 
 # run_from_argv closes connections at the end, as manage.py does.
@@ -14,13 +12,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def run(*args):
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        Command(stdout=out, stderr=err).run_from_argv(["manage.py", "pruneevents", *args])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    return code, out.getvalue(), err.getvalue()
+    return run_command("pruneevents", *args)
 
 
 @pytest.fixture
