@@ -3,10 +3,14 @@ the suite runs in, so a developer's .env cannot change what the tests see.
 
 DATABASE_URL is the one variable taken from outside: `make test` runs on SQLite without it and
 on PostgreSQL with it.
+
+Once settings are read, the suite hashes passwords with a fast hasher (`_fast_password_hasher`).
 """
 
 import os
 from pathlib import Path
+
+import pytest
 
 os.environ["DJANGO_READ_DOT_ENV_FILE"] = "false"
 os.environ["DJANGO_SETTINGS_MODULE"] = "ds24site.settings"
@@ -27,3 +31,15 @@ for name in ("TRUSTED_PROXIES", "IPN_MAX_BODY_BYTES"):
 
 # Whitenoise warns about a missing STATIC_ROOT on every request otherwise.
 (Path(__file__).resolve().parent.parent / "var" / "static").mkdir(parents=True, exist_ok=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hasher():
+    """PBKDF2 at Django's default iterations takes about half a second per password, and the
+    suite creates many users that need none of its strength. override_settings (rather than an
+    assignment) clears Django's cached hasher list. tests/ds24site/test_password_hashing.py
+    checks what production uses."""
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
