@@ -29,7 +29,12 @@ pytestmark = pytest.mark.skipif(
     "(setuptools>=70.1 or the wheel package) in this venv",
 )
 
-LOCAL_APPS = [app for app in apps.get_app_configs() if Path(app.path).is_relative_to(ROOT)]
+# The project's own apps: in the checkout, but not in the virtualenv that `make` puts there too.
+LOCAL_APPS = [
+    app
+    for app in apps.get_app_configs()
+    if Path(app.path).is_relative_to(ROOT) and not Path(app.path).is_relative_to(ROOT / ".venv")
+]
 
 
 def shipped_packages() -> list[Path]:
