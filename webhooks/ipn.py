@@ -5,11 +5,11 @@ shared/digistore24.md §1 and §3.
 """
 
 import hashlib
-import html
 import json
 from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qsl
 
+from webhooks.php_html import html_entity_decode
 from webhooks.signing import SIGNATURE_KEYS
 
 CONNECTION_TEST = "connection_test"
@@ -98,7 +98,7 @@ def payload_hash(pairs: list[tuple[str, str]]) -> str:
     """
     canonical = sorted(
         (key.upper(), value)
-        for key, value in ((key, html.unescape(value)) for key, value in pairs)
+        for key, value in ((key, html_entity_decode(value)) for key, value in pairs)
         if key not in SIGNATURE_KEYS and value != ""
     )
     return hashlib.sha256(json.dumps(canonical, ensure_ascii=False).encode()).hexdigest()

@@ -4,15 +4,20 @@ SHA-512 over `key=value<passphrase>` for every parameter with a non-empty value,
 their bytes (PHP SORT_STRING), upper-case hex. Live accounts sign with the keys as sent; the
 official signing function can also upper-case the keys and HTML-decode the values (its older
 example always decoded), so those variants are accepted too. Each still needs the passphrase,
-so accepting them costs no security.
+so accepting them costs no security. Both variants use PHP's functions (strtoupper,
+html_entity_decode) exactly: tests/payloads/php/signatures.json was signed by PHP.
 """
 
 import hashlib
 import hmac
-import html
+import string
 from collections.abc import Iterable
 
+from webhooks.php_html import html_entity_decode
+
 SIGNATURE_KEYS = frozenset({"sha_sign", "SHASIGN"})
+# PHP's strtoupper changes ASCII letters only; str.upper would also turn "ü" into "Ü".
+_PHP_STRTOUPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
 
 
 def signature(
@@ -28,12 +33,13 @@ def signature(
         if key in SIGNATURE_KEYS:
             continue
         if html_decode:
-            value = html.unescape(value)  # PHP decodes before its emptiness test
+            value = html_entity_decode(value)  # PHP decodes before its emptiness test
         if value == "":
             continue  # empty values are skipped with their key; "0" is not empty
-        items.append((key.upper() if uppercase_keys else key, value))
-    items.sort(key=lambda item: item[0].encode())
-    message = "".join(f"{key}={value}{passphrase}" for key, value in items)
+        items.append((key.translate(_PHP_STRTOUPPER) if uppercase_keys else key, key, value))
+    # PHP's array_multisort orders by the keys signed and breaks ties by the keys as sent.
+    items.sort(key=lambda item: (item[0].encode(), item[1].encode()))
+    message = "".join(f"{signed_key}={value}{passphrase}" for signed_key, _, value in items)
     return hashlib.sha512(message.encode()).hexdigest().upper()
 
 
