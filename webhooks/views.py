@@ -43,16 +43,17 @@ def receive(request, token):
     POST to an inactive webhook                 503     PAUSED: ...                      yes
     body over IPN_MAX_BODY_BYTES                413     ERROR: body larger than N bytes  recorded
     not form-encoded UTF-8                      415     ERROR: expected ...              recorded
-    empty, not UTF-8, malformed, repeated key   400     ERROR: <why>                     recorded
+    empty, not UTF-8, NUL, repeat, >1000 fields 400     ERROR: <why>                     recorded
     sha_sign missing or wrong                   403     ERROR: invalid sha signature     recorded
     no passphrase, unsigned not allowed         403     ERROR: webhook has no passphrase recorded
     verified, or unsigned where allowed         200     OK                               no
     the same parameters again (sha_sign aside)  200     OK, counted on the first row     no
     database down or locked, secrets unreadable 503     ERROR: not stored, retry later   yes
 
-    Connection tests and events outside the webhook's set are stored too, marked by
-    Event.scope, and answered OK. An inactive webhook loses nothing: Digistore24 keeps
-    retrying until it is active again.
+    The form is read as PHP reads it (webhooks.ipn.parse_body): empty fields are skipped and a
+    key without `=` has an empty value. Connection tests and events outside the webhook's set
+    are stored too, marked by Event.scope, and answered OK. An inactive webhook loses nothing:
+    Digistore24 keeps retrying until it is active again.
     """
     if request.method not in ("GET", "HEAD", "POST"):
         response = _text("ERROR: method not allowed", 405)

@@ -273,12 +273,20 @@ def test_utf8_charset_parameter_is_fine(client, webhook):
         (b"event=on_payment&name=J%F6rg", b"not valid UTF-8"),  # Latin-1 percent-escape
         (b"event=on_\xfcpayment", b"not valid UTF-8"),
         (b"", b"no parameters"),
-        (b"event=on_payment&&order_id", b"not application/x-www-form-urlencoded"),
+        (b"&&=x&", b"no parameters"),
         (b"event=on_payment&event=on_refund", b"appears more than once"),
         (b"&".join(b"k%d=v" % i for i in range(1001)), b"more than 1000 parameters"),
         (b"event=on_payment&name=a%00b", b"contains a NUL character"),
     ],
-    ids=["latin1-escape", "raw-latin1", "empty", "no-equals", "duplicate-key", "too-many", "nul"],
+    ids=[
+        "latin1-escape",
+        "raw-latin1",
+        "empty",
+        "only-separators",
+        "duplicate-key",
+        "too-many",
+        "nul",
+    ],
 )
 def test_malformed_body_is_400(client, webhook, body, reason):
     response = client.post(webhook.get_receive_url(), data=body, content_type=FORM)
@@ -287,6 +295,41 @@ def test_malformed_body_is_400(client, webhook, body, reason):
     assert reason in response.content
     assert b"\n" not in response.content
     assert RejectedDelivery.objects.get().status_code == 400
+
+
+# --- Form bodies as PHP reads them ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda body: "&" + body,
+        lambda body: body + "&",
+        lambda body: body.replace("&", "&&"),
+        lambda body: "flag&" + body + "&newsletter",
+        lambda body: body + "&=orphan",
+    ],
+    ids=["leading-amp", "trailing-amp", "double-amp", "bare-keys", "empty-key"],
+)
+def test_php_style_bodies_are_verified_and_stored(client, webhook, mangle):
+    """Digistore24 signs what PHP parsed: empty fields skipped, a bare key an empty value
+    (so unsigned), a field without a key dropped."""
+    body = mangle(urlencode(signed(on_payment())))
+    response = client.post(webhook.get_receive_url(), data=body, content_type=FORM)
+    assert (response.status_code, response.content) == (200, b"OK")
+    event = Event.objects.get()
+    assert event.signature == Event.Signature.VERIFIED
+    assert event.order_id == "ABC123XY"
+    assert "" not in event.params
+    if "flag" in body:
+        assert event.params["flag"] == event.params["newsletter"] == ""
+
+
+def test_a_bare_key_is_the_same_notification_as_the_empty_value(client, post_ipn, webhook):
+    post_ipn(webhook, signed(on_payment()))  # carries address_city= with an empty value
+    body = urlencode(signed(on_payment())).replace("address_city=&", "address_city&")
+    assert client.post(webhook.get_receive_url(), data=body, content_type=FORM).content == b"OK"
+    assert Event.objects.get().delivery_count == 2
 
 
 # --- The database failing ---------------------------------------------------------------------
