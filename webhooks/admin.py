@@ -650,6 +650,7 @@ class RejectedDeliveryAdmin(ReadOnlyAdmin):
         "sender_ip",
         "status_code",
         "reason",
+        "method",
         "content_type",
         "body_text",
     ]

@@ -51,33 +51,36 @@ MAX_FIELDS = 1000  # a live on_payment has ~175; far more is not Digistore24
 
 
 class MalformedIPN(ValueError):
-    """The body is not a form-encoded IPN; the message says why, in one line."""
+    """The form data is not an IPN; the message says why, in one line."""
 
 
 def parse_body(body: bytes) -> list[tuple[str, str]]:
-    """The body's parameters, in the order received, decoded exactly once as UTF-8.
+    """The parameters of a form-encoded body (or of a GET's query string), in the order
+    received, decoded exactly once as UTF-8.
 
-    Digistore24 sends one value per key; a repeated key would make the signature ambiguous, so
-    it is refused rather than guessed at.
+    Digistore24 signs what PHP's form parser reads, so this reads the same wherever the
+    signature could differ: an empty field (a leading, trailing or doubled `&`) is skipped, a
+    field without `=` is a key with an empty value, a field with an empty key (`=v`) is dropped,
+    `+` is a space, and a malformed percent-escape stays as it is. PHP's key mangling (`a.b` and
+    `a b` to `a_b`, `a[x]` to an array) is not copied: Digistore24's keys are plain identifiers.
+
+    Where PHP would quietly guess, this refuses: a repeated key (PHP keeps the last, which makes
+    the signature ambiguous), a NUL character, more than MAX_FIELDS fields (PHP drops the rest),
+    anything that is not UTF-8.
     """
     try:
-        text = body.decode("utf-8")
-        pairs = parse_qsl(
-            text,
-            keep_blank_values=True,
-            strict_parsing=True,
-            encoding="utf-8",
-            errors="strict",
-            max_num_fields=MAX_FIELDS,
+        fields = parse_qsl(
+            body.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict"
         )
     except UnicodeDecodeError:
-        raise MalformedIPN("body is not valid UTF-8") from None
-    except ValueError as exc:
-        if "Max number of fields" in str(exc):
-            raise MalformedIPN(f"more than {MAX_FIELDS} parameters") from None
-        raise MalformedIPN("body is not application/x-www-form-urlencoded") from None
+        raise MalformedIPN("form data is not valid UTF-8") from None
+    pairs = [(key, value) for key, value in fields if key]
     if not pairs:
-        raise MalformedIPN("body has no parameters")
+        raise MalformedIPN("no parameters")
+    # Counted after parsing, so empty fields do not count; the receiver's size limit bounds the
+    # parsing before this.
+    if len(pairs) > MAX_FIELDS:
+        raise MalformedIPN(f"more than {MAX_FIELDS} parameters")
     seen = set()
     for key, value in pairs:
         if key in seen:

@@ -309,13 +309,16 @@ class AffiliationEvent(Event):
 
 class RejectedDelivery(models.Model):
     """A delivery to a known webhook that was turned away, kept so a vendor can see why
-    Digistore24 reports errors. Holds the untrusted body as received (possibly truncated)."""
+    Digistore24 reports errors. Holds the untrusted body (or a GET's query string) as received."""
 
     webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="rejected_set")
     received = models.DateTimeField(default=timezone.now)
     sender_ip = models.GenericIPAddressField(blank=True, null=True)
     status_code = models.PositiveSmallIntegerField()
     reason = models.CharField(max_length=255)
+    # A GET delivery's parameters are its query string, kept in `body`; re-verification needs
+    # to know which it was, as a GET has no content type to check.
+    method = models.CharField(max_length=4, default="POST")
     content_type = models.CharField(max_length=255, blank=True)
     body = models.BinaryField(blank=True)
 

@@ -30,20 +30,21 @@ class Rejection(Exception):
 
 
 def ipn_verify(
-    *, webhook: Webhook, body: bytes, content_type: str
+    *, webhook: Webhook, method: str, body: bytes, content_type: str
 ) -> tuple[list[tuple[str, str]], str]:
     """The parameters of a delivery and its Event.Signature, or a Rejection saying why not.
 
-    The one judgement of a delivery's body, used by the receiver and by re-verification.
+    The one judgement of a delivery, used by the receiver and by re-verification. A POST
+    carries the form in its body; a GET (a "Generic" connection's postback) carries it in its
+    query string, given here as `body`, and has no content type to check.
     """
     if not body:
-        raise Rejection(400, "body has no parameters")
-    media_type, options = parse_header_parameters(content_type)
-    if media_type.lower() != FORM_CONTENT_TYPE or options.get("charset", "utf-8").lower() not in (
-        "utf-8",
-        "utf8",
-    ):
-        raise Rejection(415, f"expected {FORM_CONTENT_TYPE} in UTF-8")
+        raise Rejection(400, "no parameters")
+    if method != "GET":
+        media_type, options = parse_header_parameters(content_type)
+        charset = options.get("charset", "utf-8").lower()
+        if media_type.lower() != FORM_CONTENT_TYPE or charset not in ("utf-8", "utf8"):
+            raise Rejection(415, f"expected {FORM_CONTENT_TYPE} in UTF-8")
     try:
         pairs = ipn.parse_body(body)
     except ipn.MalformedIPN as exc:
@@ -145,6 +146,7 @@ def delivery_reject(
     *,
     webhook: Webhook,
     rejection: Rejection,
+    method: str,
     content_type: str,
     body: bytes,
     sender_ip: str | None,
@@ -162,6 +164,7 @@ def delivery_reject(
                 sender_ip=sender_ip,
                 status_code=rejection.status,
                 reason=str(rejection)[: RejectedDelivery._meta.get_field("reason").max_length],
+                method=method,
                 content_type=content_type[:255],
                 body=body,
             )
@@ -192,7 +195,10 @@ def delivery_reverify(*, delivery: RejectedDelivery) -> Rejection | None:
     webhook = delivery.webhook
     try:
         pairs, signature = ipn_verify(
-            webhook=webhook, body=bytes(delivery.body), content_type=delivery.content_type
+            webhook=webhook,
+            method=delivery.method,
+            body=bytes(delivery.body),
+            content_type=delivery.content_type,
         )
     except Rejection as rejection:
         return rejection

@@ -1,5 +1,6 @@
 import ipaddress
 import logging
+from urllib.parse import unquote_plus
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -11,8 +12,12 @@ from django.views.decorators.csrf import csrf_exempt
 from ds24site.crypto import DecryptionError
 from webhooks.models import Webhook
 from webhooks.services import Rejection, delivery_reject, event_notify, ipn_store, ipn_verify
+from webhooks.signing import SIGNATURE_KEYS
 
 logger = logging.getLogger(__name__)
+
+# Any of these in a GET's query string makes it an IPN rather than a URL check.
+IPN_KEYS = frozenset({"event", *SIGNATURE_KEYS})
 
 
 def _text(body: str, status: int = 200) -> HttpResponse:
@@ -27,6 +32,13 @@ def _sender_ip(request) -> str | None:
         return None
 
 
+def _carries_ipn(query: str) -> bool:
+    """Whether a query string names an IPN parameter, which makes a GET a delivery rather than
+    Digistore24's URL check. Reads only the keys, leniently, so that a malformed delivery is
+    still recognised as one and rejected with its reason."""
+    return any(unquote_plus(field.partition("=")[0]) in IPN_KEYS for field in query.split("&"))
+
+
 @csrf_exempt
 @never_cache
 def receive(request, token):
@@ -36,23 +48,31 @@ def receive(request, token):
     anything else at least 20 times over 10 days. So `OK` is only ever sent once the event row
     is committed. "recorded": retried, and kept as a RejectedDelivery for the vendor to see.
 
+    A delivery is a POST, or a GET whose query string carries `event` or `sha_sign` (a
+    "Generic" connection's postback). A GET's query string is judged and stored exactly as a
+    POST's body, without the content-type check; every row from "inactive" down applies to both.
+
     request                                     status  body                             retried
-    GET or HEAD (Digistore24's URL validation)  200     OK                               no
+    GET or HEAD without event or sha_sign       200     OK                               no
+      (Digistore24's URL validation)
     unknown or regenerated-away token           404     ERROR: unknown webhook           yes
+    HEAD with event or sha_sign                 405     ERROR: send IPNs by GET or POST  yes
+      (nothing stored: HEAD has no side effects)
     any other method                            405     ERROR: method not allowed        yes
-    POST to an inactive webhook                 503     PAUSED: ...                      yes
-    body over IPN_MAX_BODY_BYTES                413     ERROR: body larger than N bytes  recorded
-    not form-encoded UTF-8                      415     ERROR: expected ...              recorded
-    empty, not UTF-8, malformed, repeated key   400     ERROR: <why>                     recorded
+    delivery to an inactive webhook             503     PAUSED: ...                      yes
+    body or query over IPN_MAX_BODY_BYTES       413     ERROR: ... larger than N bytes   recorded
+    POST not form-encoded UTF-8                 415     ERROR: expected ...              recorded
+    empty, not UTF-8, NUL, repeat, >1000 fields 400     ERROR: <why>                     recorded
     sha_sign missing or wrong                   403     ERROR: invalid sha signature     recorded
     no passphrase, unsigned not allowed         403     ERROR: webhook has no passphrase recorded
     verified, or unsigned where allowed         200     OK                               no
     the same parameters again (sha_sign aside)  200     OK, counted on the first row     no
     database down or locked, secrets unreadable 503     ERROR: not stored, retry later   yes
 
-    Connection tests and events outside the webhook's set are stored too, marked by
-    Event.scope, and answered OK. An inactive webhook loses nothing: Digistore24 keeps
-    retrying until it is active again.
+    The form is read as PHP reads it (webhooks.ipn.parse_body): empty fields are skipped and a
+    key without `=` has an empty value. Connection tests and events outside the webhook's set
+    are stored too, marked by Event.scope, and answered OK. An inactive webhook loses nothing:
+    Digistore24 keeps retrying until it is active again.
     """
     if request.method not in ("GET", "HEAD", "POST"):
         response = _text("ERROR: method not allowed", 405)
@@ -68,24 +88,38 @@ def receive(request, token):
     if webhook is None:
         return _text("ERROR: unknown webhook", 404)
     if request.method != "POST":
-        return _text("OK")
+        query = request.META.get("QUERY_STRING", "")
+        if not _carries_ipn(query):
+            return _text("OK")
+        if request.method == "HEAD":
+            # Storing would be a side effect, and OK would claim a delivery that was not kept.
+            response = _text("ERROR: send IPNs by GET or POST", 405)
+            response["Allow"] = "GET, POST"
+            return response
     if not webhook.active:
         return _text("PAUSED: this webhook is inactive; Digistore24 will retry", 503)
 
     sender_ip = _sender_ip(request)
     content_type = request.META.get("CONTENT_TYPE", "")
     limit = settings.IPN_MAX_BODY_BYTES
-    # One byte past the limit tells "too large" without reading (or storing) the rest.
-    body = request.read(limit + 1)
+    if request.method == "POST":
+        # One byte past the limit tells "too large" without reading (or storing) the rest.
+        body, what = request.read(limit + 1), "body"
+    else:
+        # WSGI hands over the query string's raw bytes as Latin-1 (PEP 3333).
+        body, what = query.encode("latin-1"), "query string"
     try:
         if len(body) > limit:
             body = b""
-            raise Rejection(413, f"body larger than {limit} bytes")
-        pairs, signature = ipn_verify(webhook=webhook, body=body, content_type=content_type)
+            raise Rejection(413, f"{what} larger than {limit} bytes")
+        pairs, signature = ipn_verify(
+            webhook=webhook, method=request.method, body=body, content_type=content_type
+        )
     except Rejection as rejection:
         delivery_reject(
             webhook=webhook,
             rejection=rejection,
+            method=request.method,
             content_type=content_type,
             body=body,
             sender_ip=sender_ip,

@@ -67,6 +67,46 @@ def test_parse_body_keeps_order_blanks_and_plus_as_space():
     assert pairs == [("z", "1"), ("a", ""), ("name", "Jörg Müller"), ("zero", "0")]
 
 
+# Each expected value is what PHP 8.2's parse_str (the parser behind $_POST) makes of the body.
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b"&a=1&&b&=x&", [("a", "1"), ("b", "")]),
+        (b"=x&=&a=1", [("a", "1")]),
+        (b"=a&=b&k=v", [("k", "v")]),  # empty keys are dropped, so never a repeated key
+        (b"c=%zz&d=1+2%2B&e=1=2", [("c", "%zz"), ("d", "1 2+"), ("e", "1=2")]),
+        (b"%3Dk=v&a=1;b=2", [("=k", "v"), ("a", "1;b=2")]),
+    ],
+    ids=["empty-fields-and-bare-key", "empty-key", "empty-keys-twice", "escapes", "separators"],
+)
+def test_parse_body_reads_as_php_does(body, expected):
+    assert ipn.parse_body(body) == expected
+
+
+def test_parse_body_counts_fields_not_separators():
+    fields = [b"k%d=v" % i for i in range(ipn.MAX_FIELDS)]
+    assert len(ipn.parse_body(b"&&".join(fields))) == ipn.MAX_FIELDS
+    with pytest.raises(ipn.MalformedIPN, match="more than 1000 parameters"):
+        ipn.parse_body(b"&".join([*fields, b"one=more"]))
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"a=1&a=2", "parameter 'a' appears more than once"),
+        (b"a=1&a", "parameter 'a' appears more than once"),
+        (b"a=x%00y", "parameter 'a' contains a NUL character"),
+        (b"a=J%F6rg", "form data is not valid UTF-8"),
+        (b"a=\xf6", "form data is not valid UTF-8"),
+        (b"&&=x&", "no parameters"),
+    ],
+)
+def test_parse_body_refuses_what_php_would_guess_at(body, reason):
+    with pytest.raises(ipn.MalformedIPN) as raised:
+        ipn.parse_body(body)
+    assert str(raised.value) == reason
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [

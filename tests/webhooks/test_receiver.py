@@ -31,6 +31,12 @@ def test_get_answers_ok_without_side_effects(client, webhook):
     assert reloaded(webhook).last_received is None
 
 
+def test_get_with_other_parameters_is_still_the_url_check(client, webhook):
+    response = client.get(webhook.get_receive_url() + "?utm_source=x&eventual=1&&")
+    assert response.content == b"OK"
+    assert Event.objects.count() == RejectedDelivery.objects.count() == 0
+
+
 def test_trailing_slash_is_accepted_without_redirect(client, post_ipn, webhook):
     assert client.get(webhook.get_receive_url() + "/").status_code == 200
     url = webhook.get_receive_url() + "/"
@@ -273,12 +279,20 @@ def test_utf8_charset_parameter_is_fine(client, webhook):
         (b"event=on_payment&name=J%F6rg", b"not valid UTF-8"),  # Latin-1 percent-escape
         (b"event=on_\xfcpayment", b"not valid UTF-8"),
         (b"", b"no parameters"),
-        (b"event=on_payment&&order_id", b"not application/x-www-form-urlencoded"),
+        (b"&&=x&", b"no parameters"),
         (b"event=on_payment&event=on_refund", b"appears more than once"),
         (b"&".join(b"k%d=v" % i for i in range(1001)), b"more than 1000 parameters"),
         (b"event=on_payment&name=a%00b", b"contains a NUL character"),
     ],
-    ids=["latin1-escape", "raw-latin1", "empty", "no-equals", "duplicate-key", "too-many", "nul"],
+    ids=[
+        "latin1-escape",
+        "raw-latin1",
+        "empty",
+        "only-separators",
+        "duplicate-key",
+        "too-many",
+        "nul",
+    ],
 )
 def test_malformed_body_is_400(client, webhook, body, reason):
     response = client.post(webhook.get_receive_url(), data=body, content_type=FORM)
@@ -287,6 +301,159 @@ def test_malformed_body_is_400(client, webhook, body, reason):
     assert reason in response.content
     assert b"\n" not in response.content
     assert RejectedDelivery.objects.get().status_code == 400
+
+
+# --- Form bodies as PHP reads them ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda body: "&" + body,
+        lambda body: body + "&",
+        lambda body: body.replace("&", "&&"),
+        lambda body: "flag&" + body + "&newsletter",
+        lambda body: body + "&=orphan",
+    ],
+    ids=["leading-amp", "trailing-amp", "double-amp", "bare-keys", "empty-key"],
+)
+def test_php_style_bodies_are_verified_and_stored(client, webhook, mangle):
+    """Digistore24 signs what PHP parsed: empty fields skipped, a bare key an empty value
+    (so unsigned), a field without a key dropped."""
+    body = mangle(urlencode(signed(on_payment())))
+    response = client.post(webhook.get_receive_url(), data=body, content_type=FORM)
+    assert (response.status_code, response.content) == (200, b"OK")
+    event = Event.objects.get()
+    assert event.signature == Event.Signature.VERIFIED
+    assert event.order_id == "ABC123XY"
+    assert "" not in event.params
+    if "flag" in body:
+        assert event.params["flag"] == event.params["newsletter"] == ""
+
+
+def test_a_bare_key_is_the_same_notification_as_the_empty_value(client, post_ipn, webhook):
+    post_ipn(webhook, signed(on_payment()))  # carries address_city= with an empty value
+    body = urlencode(signed(on_payment())).replace("address_city=&", "address_city&")
+    assert client.post(webhook.get_receive_url(), data=body, content_type=FORM).content == b"OK"
+    assert Event.objects.get().delivery_count == 2
+
+
+# --- Deliveries by GET ------------------------------------------------------------------------
+
+
+def get_url(webhook, query: str) -> str:
+    return f"{webhook.get_receive_url()}?{query}"
+
+
+def test_signed_get_is_stored_once_and_a_repeat_is_a_redelivery(client, webhook):
+    query = urlencode(signed(on_payment()))
+    first = client.get(get_url(webhook, query), REMOTE_ADDR="198.51.100.4")
+    assert (first.status_code, first.content) == (200, b"OK")
+    event = Event.objects.get()
+    assert event.payload == [list(pair) for pair in signed(on_payment()).items()]
+    assert event.signature == Event.Signature.VERIFIED
+    assert event.product_name == "Online-Kurs Jörg"  # `+` and UTF-8 escapes decoded once
+    assert event.sender_ip == "198.51.100.4"
+
+    again = client.get(get_url(webhook, query))
+    assert again.content == b"OK"
+    event.refresh_from_db()
+    assert event.delivery_count == 2
+    assert Event.objects.count() == reloaded(webhook).event_count == 1
+
+
+def test_a_get_and_a_post_of_one_notification_are_one_event(client, post_ipn, webhook):
+    client.get(get_url(webhook, urlencode(signed(on_payment()))))
+    post_ipn(webhook, signed(on_payment()))
+    assert Event.objects.get().delivery_count == 2
+
+
+def test_php_style_query_string_is_stored(client, webhook):
+    query = "&" + urlencode(signed({"event": "connection_test"})).replace("&", "&&") + "&flag&"
+    assert client.get(get_url(webhook, query)).content == b"OK"
+    assert Event.objects.get().params == {
+        "event": "connection_test",
+        "sha_sign": signed({"event": "connection_test"})["sha_sign"],
+        "flag": "",
+    }
+
+
+def test_get_ignores_the_content_type_header(client, webhook):
+    url = get_url(webhook, urlencode(signed(on_payment())))
+    assert client.get(url, CONTENT_TYPE="application/json").content == b"OK"
+    assert Event.objects.count() == 1
+
+
+def test_bad_signature_get_is_403_and_recorded_with_its_query(client, webhook):
+    query = urlencode(signed(on_payment(), "another"))
+    response = client.get(get_url(webhook, query), REMOTE_ADDR="203.0.113.7")
+    assert (response.status_code, response.content) == (403, b"ERROR: invalid sha signature")
+    assert Event.objects.count() == 0
+    rejected = RejectedDelivery.objects.get()
+    assert rejected.method == "GET"
+    assert bytes(rejected.body) == query.encode()
+    assert rejected.sender_ip == "203.0.113.7"
+    assert reloaded(webhook).rejected_count == 1
+
+
+def test_unsigned_get_with_an_event_is_a_delivery_and_rejected(client, webhook):
+    response = client.get(get_url(webhook, urlencode(on_payment())))
+    assert response.status_code == 403
+    assert RejectedDelivery.objects.get().method == "GET"
+
+
+def test_unsigned_webhook_stores_a_get_with_an_event(client, db):
+    webhook = webhook_create(name="Open", kind="all", unsigned=True)
+    assert client.get(get_url(webhook, "event=on_payment&order_id=X")).content == b"OK"
+    assert Event.objects.get().signature == Event.Signature.UNSIGNED
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        ("event=on_payment&event=on_refund", b"appears more than once"),
+        ("sha_sign=A&name=J%F6rg", b"not valid UTF-8"),
+        ("%65vent=on_payment&x=%00", b"contains a NUL character"),  # an escaped key counts too
+        ("event=x&" + "&".join(f"k{i}=v" for i in range(1000)), b"more than 1000 parameters"),
+    ],
+    ids=["duplicate-key", "latin1-escape", "nul", "too-many"],
+)
+def test_malformed_get_delivery_is_400_and_recorded(client, webhook, query, reason):
+    response = client.get(get_url(webhook, query))
+    assert response.status_code == 400
+    assert reason in response.content
+    rejected = RejectedDelivery.objects.get()
+    assert (rejected.method, rejected.status_code) == ("GET", 400)
+
+
+@override_settings(IPN_MAX_BODY_BYTES=1024)
+def test_oversize_get_is_413(client, webhook):
+    query = urlencode(signed(on_payment(product_name="x" * 2000)))
+    response = client.get(get_url(webhook, query))
+    assert (response.status_code, response.content) == (
+        413,
+        b"ERROR: query string larger than 1024 bytes",
+    )
+    assert bytes(RejectedDelivery.objects.get().body) == b""
+
+
+def test_inactive_webhook_answers_a_signed_get_503_and_a_plain_get_ok(client, webhook):
+    Webhook.objects.filter(pk=webhook.pk).update(active=False)
+    response = client.get(get_url(webhook, urlencode(signed(on_payment()))))
+    assert response.status_code == 503
+    assert response.content.startswith(b"PAUSED")
+    assert client.get(webhook.get_receive_url()).content == b"OK"
+    assert Event.objects.count() == RejectedDelivery.objects.count() == 0
+
+
+def test_head_with_ipn_parameters_is_405_and_has_no_side_effects(
+    client, webhook, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(1):  # the webhook's lookup, no write
+        response = client.head(get_url(webhook, urlencode(signed(on_payment()))))
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, POST"
+    assert Event.objects.count() == RejectedDelivery.objects.count() == 0
 
 
 # --- The database failing ---------------------------------------------------------------------

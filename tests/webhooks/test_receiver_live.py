@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from tests.conftest import FORM, PASSPHRASE, on_payment, signed
-from webhooks.models import Event, Webhook
+from webhooks.models import Event, RejectedDelivery, Webhook
 from webhooks.services import webhook_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -44,6 +44,35 @@ def test_rejections_over_http(live_server, webhook):
     assert json_body.status_code == 415
     assert requests.post(live_server.url + "/ipn/unknown", data={}, timeout=5).status_code == 404
     assert Event.objects.count() == 0
+
+
+def test_php_style_body_over_http(live_server, webhook):
+    body = "&" + urlencode(signed(on_payment())).replace("&", "&&") + "&flag&"
+    response = requests.post(
+        live_url(live_server, webhook), data=body, headers={"Content-Type": FORM}, timeout=5
+    )
+    assert (response.status_code, response.text) == (200, "OK")
+    assert Event.objects.get().params["flag"] == ""
+
+
+def test_deliveries_by_get_over_http(live_server, webhook):
+    url = live_url(live_server, webhook)
+    assert requests.get(url, params={"utm_source": "x"}, timeout=5).text == "OK"
+    assert not Event.objects.exists()
+
+    for _ in range(2):  # the second is Digistore24 redelivering the same GET
+        response = requests.get(url, params=signed(on_payment()), timeout=5)
+        assert (response.status_code, response.text) == (200, "OK")
+    event = Event.objects.get()
+    assert (event.delivery_count, event.product_name) == (2, "Online-Kurs Jörg")
+
+    forged = requests.get(url, params=signed(on_payment(), "another"), timeout=5)
+    assert (forged.status_code, forged.text) == (403, "ERROR: invalid sha signature")
+    assert RejectedDelivery.objects.get().method == "GET"
+
+    head = requests.head(url, params=signed(on_payment(transaction_id="2")), timeout=5)
+    assert (head.status_code, head.headers["Allow"]) == (405, "GET, POST")
+    assert Event.objects.count() == RejectedDelivery.objects.count() == 1
 
 
 def test_concurrent_identical_deliveries_make_exactly_one_row(live_server, webhook):

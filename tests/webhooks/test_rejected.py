@@ -1,5 +1,7 @@
 """Rejected deliveries: bounded storage, and re-verification after a passphrase fix."""
 
+from urllib.parse import urlencode
+
 import pytest
 from django.test import override_settings
 
@@ -68,3 +70,31 @@ def test_reverifying_the_same_delivery_twice_stores_it_once(post_ipn, webhook):
     assert delivery_reverify(delivery=first) is None
     assert delivery_reverify(delivery=second) is None
     assert Event.objects.get().delivery_count == 1
+
+
+def test_a_rejected_get_is_reverified_from_its_query_string(client, webhook):
+    """A GET has no content type to check: re-verification judges it as a GET, even when it
+    came with a header that would make a POST a 415."""
+    genuine = signed(on_payment(), "the-real-passphrase")
+    url = f"{webhook.get_receive_url()}?{urlencode(genuine)}"
+    assert client.get(url, CONTENT_TYPE="application/json").status_code == 403
+    rejected = RejectedDelivery.objects.get()
+    assert (rejected.method, rejected.content_type) == ("GET", "application/json")
+
+    webhook.passphrase = "the-real-passphrase"
+    webhook.save()
+    assert delivery_reverify(delivery=rejected) is None
+
+    event = Event.objects.get()
+    assert event.params == genuine
+    assert event.received == rejected.received
+    assert event.signature == Event.Signature.VERIFIED
+    assert not RejectedDelivery.objects.exists()
+
+
+def test_a_rejected_get_that_still_fails_says_why(client, webhook):
+    client.get(f"{webhook.get_receive_url()}?{urlencode(signed(on_payment(), 'unknown'))}")
+    assert str(delivery_reverify(delivery=RejectedDelivery.objects.get())) == (
+        "invalid sha signature"
+    )
+    assert RejectedDelivery.objects.count() == 1 and Event.objects.count() == 0
