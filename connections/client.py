@@ -2,35 +2,50 @@
 
     client = Ds24Client(api_key, language="en")
     data = client.call("getPurchase", {"purchase_id": "ABC12345"})
+    raw = client.request("GET", "getPurchase", query=[("purchase_id", "ABC12345")])
 
-POST, form-encoded (nested values in bracket notation), the key in the X-DS-API-KEY header
-and nowhere else. Timeouts on every call. Reads are retried with exponential backoff and jitter
-on connection errors, 429 (honouring Retry-After) and 502/503/504; writes never are, because a
-write that timed out may have happened. Every failure is one Ds24Error subclass whose message a
-person can act on, and neither it nor any log line contains the key.
+`call()` POSTs form fields (nested values in bracket notation) and returns the envelope's
+`data` or raises; `request()` sends what it is given and returns the answer as it came (the API
+console's raw mode). Both share one exchange: the key in the X-DS-API-KEY header and nowhere
+else, redirects not followed, the answer read as a stream into a byte cap, a timeout on every
+call. Reads (by the function catalogue) are retried with exponential backoff and jitter on
+connection errors, 429 (honouring Retry-After) and 502/503/504; writes and unknown functions
+never are, because a write that timed out may have happened. A client made `interactive=True`
+(a person is waiting) never retries and gives all its calls together one short budget
+(DS24_API_INTERACTIVE_BUDGET), so a hanging Digistore24 cannot outlast a web worker.
+
+Every failure is one Ds24Error subclass whose message a person can act on, and neither it,
+nor any log line, nor a raw answer contains the key.
 """
 
+import json
 import logging
 import random
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from urllib.parse import urljoin
 
 import requests
+import urllib3
 from django.conf import settings
+
+from connections import catalogue
 
 logger = logging.getLogger(__name__)
 
 FUNCTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
-READ_PREFIXES = ("get", "list", "stats")
-# Reads by name that the prefixes miss. Anything else counts as a write (never retried).
-OTHER_READS = frozenset(
-    {"ping", "ipnInfo", "validateCouponCode", "validateLicenseKey", "validateAffiliate",
-     "renderJsTrackingCode"}
-)  # fmt: skip
+# A function URL relative to the API base for request(): `getPurchase`, `ping/format/json`.
+# No scheme, host, `..`, query or fragment, so it cannot leave the API base.
+FUNCTION_PATH = re.compile(r"^(?!.*(?:^|/)\.\.?(?:/|$))[A-Za-z0-9_][A-Za-z0-9_.\-/]{0,255}$")
+# A Digistore24 key as a path segment: the legacy key-in-URL form, refused by request().
+KEY_SEGMENT = re.compile(r"(?:^|/)\d+-[A-Za-z0-9]{16,}(?:/|$)")
+HTTP_METHOD = re.compile(r"^[A-Z]{1,16}$")
+HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$")
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 MAX_RETRY_AFTER = 60.0  # seconds; a longer wait is reported instead of slept
+CHUNK_BYTES = 64 * 1024
 
 
 class Ds24Error(Exception):
@@ -42,15 +57,23 @@ class Ds24Error(Exception):
 
 
 class InvalidKey(Ds24Error):
-    pass
+    """The key is missing, unknown, revoked, or not allowed from this IP."""
 
 
 class PermissionDenied(Ds24Error):
-    pass
+    """The key works but may not do this (a read-only key writing, a developer key reading)."""
 
 
 class NotFound(Ds24Error):
     pass
+
+
+class UnknownFunction(Ds24Error):
+    """Digistore24 has no API function of that name."""
+
+
+class BadParameters(Ds24Error):
+    """A parameter is missing or not acceptable."""
 
 
 class RateLimited(Ds24Error):
@@ -60,7 +83,7 @@ class RateLimited(Ds24Error):
 
 
 class ApiError(Ds24Error):
-    """Digistore24 answered with an error of its own (its message and code are kept)."""
+    """Any other error Digistore24 answered (its message and code are kept), or a 5xx."""
 
 
 class Unreachable(Ds24Error):
@@ -71,8 +94,44 @@ class MalformedResponse(Ds24Error):
     """An answer that is not Digistore24's JSON envelope."""
 
 
-def is_read(function: str) -> bool:
-    return function.startswith(READ_PREFIXES) or function in OTHER_READS
+# How an error answer is classified, most telling signal first. Digistore24's codes are not
+# documented, but a live bad key answered code 2, the number its PHP connector gives
+# DS_ERR_BAD_API_KEY, so the connector's numbers are taken as the server's (§5.2).
+ERROR_CODES = {
+    2: InvalidKey,
+    3: BadParameters,
+    4: NotFound,
+    8: PermissionDenied,
+    9: UnknownFunction,
+}
+# The statuses Digistore24's OpenAPI files document, for when it answers with them.
+ERROR_STATUSES = {400: BadParameters, 401: InvalidKey, 403: PermissionDenied, 404: NotFound}
+# Last, the message (English or German, as `language` chose), for an error at HTTP 200 with a
+# code not listed above. Permission first: "this API key is read-only" is not a bad key.
+ERROR_MESSAGES = (
+    (re.compile(r"access right|permission|not allowed|zugriffsrecht|berechtigung", re.I),
+     PermissionDenied),
+    (re.compile(r"(invalid|unknown) api function|api-funktion", re.I), UnknownFunction),
+    (re.compile(r"api.?key|api-schlüssel", re.I), InvalidKey),
+    (re.compile(r"not found|nicht gefunden", re.I), NotFound),
+    (re.compile(r"parameter", re.I), BadParameters),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    """An answer as it came: the status, the headers in order (repeats kept), and the body up to
+    the byte cap. The key, should the answer echo it, is redacted in headers and body."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    truncated: bool
+    duration_ms: int
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        return next((value for key, value in self.headers if key.lower() == name), None)
 
 
 def parse_yn(value) -> bool | None:
@@ -114,19 +173,23 @@ class Ds24Client:
         *,
         language: str = "en",
         base_url: str | None = None,
+        interactive: bool = False,
         sleep: Callable[[float], None] = time.sleep,
     ):
         self._api_key = api_key
         self.language = language
         self.base_url = base_url or settings.DS24_API_URL
         self.timeout = (settings.DS24_API_CONNECT_TIMEOUT, settings.DS24_API_READ_TIMEOUT)
-        self.retries = settings.DS24_API_RETRIES
+        self.max_bytes = settings.DS24_API_MAX_RESPONSE_BYTES
+        # A person waiting gets one answer, soon: no retries, and one budget for every call
+        # made through this client (verifying a connection makes two).
+        self.retries = 0 if interactive else settings.DS24_API_RETRIES
+        self.budget = settings.DS24_API_INTERACTIVE_BUDGET if interactive else None
+        self._deadline = time.monotonic() + self.budget if interactive else None
         self.backoff = settings.DS24_API_BACKOFF
         self._sleep = sleep
         self.session = requests.Session()
-        self.session.headers.update(
-            {"X-DS-API-KEY": api_key, "Accept": "application/json", "User-Agent": "ds24site"}
-        )
+        self.session.headers.update({"Accept": "application/json", "User-Agent": "ds24site"})
 
     def __repr__(self):
         return f"<Ds24Client {redact_key(self._api_key)} {self.base_url}>"
@@ -150,13 +213,63 @@ class Ds24Client:
         """Call an API function; returns its `data`, or raises a Ds24Error."""
         if not FUNCTION_NAME.match(function):
             raise ValueError(f"not a Digistore24 API function name: {function!r}")
-        url = urljoin(self.base_url, function)
         fields = [*form_fields(params or {}), ("language", self.language)]
-        attempts = 1 + (self.retries if is_read(function) else 0)
+        response = self._exchange("POST", function, data=fields)
+        return self._result(function, response)
+
+    def request(
+        self,
+        method: str,
+        function: str,
+        *,
+        query: Iterable[tuple[str, str]] = (),
+        headers: Mapping[str, str] | None = None,
+        body: bytes | Mapping | Iterable[tuple[str, str]] = b"",
+        max_bytes: int | None = None,
+    ) -> RawResponse:
+        """Send one request to `function` (a URL relative to the API base) and return the answer
+        as it came, whatever its status; raises only when there is no answer (Unreachable).
+        `body` is bytes as given, or form fields (a mapping is bracket-encoded as in call()).
+        The key header is always the client's own, whatever `headers` say."""
+        if not FUNCTION_PATH.match(function):
+            raise ValueError(f"not a function URL relative to the API base: {function!r}")
+        if KEY_SEGMENT.search(function) or (self._api_key and self._api_key in function):
+            # A key in the URL ends up in every proxy's and server's access log (§7.29).
+            raise ValueError("the API key is sent in the X-DS-API-KEY header, never in the URL")
+        method = method.upper()
+        if not HTTP_METHOD.match(method):
+            raise ValueError(f"not an HTTP method: {method!r}")
+        headers = dict(headers or {})
+        for name, value in headers.items():
+            if not HEADER_NAME.match(name) or "\r" in value or "\n" in value:
+                raise ValueError(f"not a valid HTTP header: {name!r}")
+        if isinstance(body, Mapping):
+            body = form_fields(body)
+        elif not isinstance(body, bytes):
+            body = list(body)
+        sent = {
+            name: value
+            for name, value in headers.items()
+            if name.lower() not in ("x-ds-api-key", "content-length")
+        }
+        return self._exchange(
+            method, function, params=list(query), headers=sent, data=body,
+            max_bytes=max_bytes,
+        )  # fmt: skip
+
+    # --- the exchange both share ---------------------------------------------------------------
+
+    def _exchange(self, method, path, *, max_bytes=None, headers=None, **send) -> RawResponse:
+        """One request with the retry, timeout and budget rules; the answer, whatever its status.
+        Whether it may be repeated is the catalogue's word on the function the path names
+        (`getPurchase/format/json` names getPurchase); an unknown one counts as a write."""
+        url = urljoin(self.base_url, path)
+        headers = {**(headers or {}), "X-DS-API-KEY": self._api_key}
+        function = self._scrub(path.split("/", 1)[0])
+        attempts = 1 + (self.retries if catalogue.is_read(function) else 0)
         for attempt in range(1, attempts + 1):
-            started = time.monotonic()
             try:
-                response = self.session.post(url, data=fields, timeout=self.timeout)
+                response = self._send(method, url, headers, max_bytes or self.max_bytes, send)
             except requests.RequestException as exc:
                 error = self._unreachable(exc)
                 if attempt < attempts:
@@ -164,16 +277,56 @@ class Ds24Client:
                     continue
                 raise error from None
             logger.info(
-                "DS24 %s -> HTTP %s in %.0f ms (attempt %d)",
-                function, response.status_code, (time.monotonic() - started) * 1000, attempt,
+                "DS24 %s %s -> HTTP %s in %d ms (attempt %d)",
+                method, function, response.status, response.duration_ms, attempt,
             )  # fmt: skip
-            if response.status_code in RETRY_STATUSES and attempt < attempts:
+            if response.status in RETRY_STATUSES and attempt < attempts:
                 retry_after = _retry_after(response)
                 if retry_after is None or retry_after <= MAX_RETRY_AFTER:
                     self._wait(function, attempt, None, retry_after)
                     continue
-            return self._result(function, response)
+            return response
         raise AssertionError("unreachable")
+
+    def _send(self, method, url, headers, max_bytes, send) -> RawResponse:
+        started = time.monotonic()
+        with self.session.request(
+            method,
+            url,
+            headers=headers,
+            timeout=self._timeout(),
+            allow_redirects=False,  # a redirect would carry the key header to wherever it points
+            stream=True,
+            **send,
+        ) as response:
+            # Read past the cap by a key's length, so a key cut in half at the cap is still
+            # recognised and redacted.
+            limit = max_bytes + len(self._api_key)
+            body = bytearray()
+            for chunk in response.iter_content(CHUNK_BYTES):
+                body += chunk
+                self._timeout()  # a trickling answer must not outlast the budget either
+                if len(body) > limit:
+                    break
+            return RawResponse(
+                status=response.status_code,
+                headers=tuple(
+                    (name, self._scrub(value)) for name, value in response.raw.headers.items()
+                ),
+                body=self._scrub_bytes(bytes(body))[:max_bytes],
+                truncated=len(body) > max_bytes,
+                duration_ms=round((time.monotonic() - started) * 1000),
+            )
+
+    def _timeout(self) -> tuple[float, float]:
+        """(connect, read) seconds for the next socket operation: the configured ones, cut to
+        what is left of an interactive budget; once that is spent, a timeout without sending."""
+        if self._deadline is None:
+            return self.timeout
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise requests.Timeout("interactive budget spent")
+        return (min(self.timeout[0], left), min(self.timeout[1], left))
 
     def _wait(self, function, attempt, error, retry_after=None):
         # Exponential backoff with full jitter, unless the server said how long to wait.
@@ -188,59 +341,101 @@ class Ds24Client:
         self._sleep(delay)
 
     def _unreachable(self, exc: requests.RequestException) -> Ds24Error:
-        if isinstance(exc, requests.Timeout):
+        # requests reports a read timeout in the middle of a streamed body as a ConnectionError.
+        timed_out = isinstance(exc, requests.Timeout) or any(
+            isinstance(arg, urllib3.exceptions.TimeoutError) for arg in exc.args
+        )
+        if timed_out and self.budget is not None:
+            return Unreachable(
+                f"Digistore24 did not answer within {self.budget:g} seconds, the limit for a "
+                "call made while someone waits; try again, or later if it keeps happening"
+            )
+        if timed_out:
             return Unreachable(f"Digistore24 did not answer within {self.timeout[1]:g} seconds")
         if isinstance(exc, requests.ConnectionError):
             return Unreachable("Digistore24 is unreachable (the connection failed or was dropped)")
         return Unreachable(f"Digistore24 request failed ({type(exc).__name__})")
 
-    def _result(self, function: str, response: requests.Response) -> dict:
-        status = response.status_code
+    # --- reading an answer to call() ----------------------------------------------------------
+
+    def _result(self, function: str, response: RawResponse) -> dict:
+        """`data` of a success envelope at HTTP 200. Everything else raises: an error envelope
+        (whatever the status), or an answer that is no envelope at all."""
+        status = response.status
         try:
-            envelope = response.json()
+            envelope = json.loads(response.body) if not response.truncated else None
         except ValueError:
             envelope = None
         if not isinstance(envelope, dict) or "result" not in envelope:
-            if status == 429:
-                raise RateLimited(_rate_limited(response), status=status,
-                                  retry_after=_retry_after(response))  # fmt: skip
-            if status >= 500:
-                raise ApiError(f"Digistore24 is unavailable (HTTP {status})", status=status)
-            raise MalformedResponse(
-                f"Digistore24 answered {function} with HTTP {status} and no API response",
-                status=status,
-            )
+            raise self._not_an_envelope(function, response)
         if envelope["result"] == "success" and status == 200:
             data = envelope.get("data")
             return data if isinstance(data, dict) else {"value": data}
         message = self._scrub(str(envelope.get("message") or "no message"))
         code = envelope.get("code") if isinstance(envelope.get("code"), int) else None
-        kind = {401: InvalidKey, 403: PermissionDenied, 404: NotFound, 429: RateLimited}.get(
-            status, ApiError
-        )
-        if kind is RateLimited:
+        if status == 429:
             raise RateLimited(_rate_limited(response), status=status, code=code,
                               retry_after=_retry_after(response))  # fmt: skip
+        kind = error_class(status, code, message)
         prefix = {
             InvalidKey: "Digistore24 rejected the API key",
-            PermissionDenied: "The API key lacks permission for " + function,
+            PermissionDenied: f"The API key lacks permission for {function}",
             NotFound: "Not found",
+            UnknownFunction: f"Digistore24 has no API function {function}",
+            BadParameters: f"Digistore24 refused the parameters of {function}",
         }.get(kind, f"Digistore24 error in {function} (HTTP {status})")
         raise kind(f"{prefix}: {message}", status=status, code=code)
+
+    def _not_an_envelope(self, function: str, response: RawResponse) -> Ds24Error:
+        status = response.status
+        if status == 429:
+            return RateLimited(_rate_limited(response), status=status,
+                               retry_after=_retry_after(response))  # fmt: skip
+        if status >= 500:
+            return ApiError(f"Digistore24 is unavailable (HTTP {status})", status=status)
+        if 300 <= status < 400:
+            return MalformedResponse(
+                f"Digistore24 answered {function} with a redirect (HTTP {status}) to "
+                f"{response.header('Location') or 'nowhere'}; check DS24_API_URL",
+                status=status,
+            )
+        if response.truncated:
+            return MalformedResponse(
+                f"Digistore24's answer to {function} is larger than {len(response.body)} bytes",
+                status=status,
+            )
+        return MalformedResponse(
+            f"Digistore24 answered {function} with HTTP {status} and no API response",
+            status=status,
+        )
 
     def _scrub(self, text: str) -> str:
         # Digistore24's messages are shown and logged; never let them carry the key.
         return text.replace(self._api_key, redact_key(self._api_key)) if self._api_key else text
 
+    def _scrub_bytes(self, data: bytes) -> bytes:
+        if not self._api_key:
+            return data
+        return data.replace(self._api_key.encode(), redact_key(self._api_key).encode())
 
-def _retry_after(response: requests.Response) -> float | None:
+
+def error_class(status: int, code: int | None, message: str) -> type[Ds24Error]:
+    """Which Ds24Error an error envelope is: by its code, else its HTTP status, else its text."""
+    if code in ERROR_CODES:
+        return ERROR_CODES[code]
+    if status in ERROR_STATUSES:
+        return ERROR_STATUSES[status]
+    return next((kind for pattern, kind in ERROR_MESSAGES if pattern.search(message)), ApiError)
+
+
+def _retry_after(response: RawResponse) -> float | None:
     try:
-        return max(float(response.headers.get("Retry-After", "")), 0.0)
+        return max(float(response.header("Retry-After") or ""), 0.0)
     except ValueError:
         return None
 
 
-def _rate_limited(response: requests.Response) -> str:
+def _rate_limited(response: RawResponse) -> str:
     wait = _retry_after(response)
     later = f"in {wait:g} seconds" if wait is not None else "later"
     return f"Digistore24 is rate limiting this key; try again {later}"

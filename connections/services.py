@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from connections import catalogue
 from connections import client as ds24
 from connections.models import Connection
 
@@ -17,15 +18,26 @@ class Verification:
     message: str
 
 
-def connection_client(*, connection: Connection) -> ds24.Ds24Client:
-    return ds24.Ds24Client(connection.api_key, language=connection.language)
+# What a verification writes; saving only these keeps a concurrent edit (a rename in another
+# tab) from being overwritten with the values this request loaded.
+VERIFICATION_FIELDS = ["status", "last_verified", "last_error", "updated"]
+ACCOUNT_FIELDS = ["ds24_user_id", "ds24_user_name", "granted_roles"]
+
+
+def connection_client(*, connection: Connection, interactive: bool) -> ds24.Ds24Client:
+    """A client for the connection's key. `interactive`: a person is waiting for the answer
+    (a page, the console), so no retries and one short budget for all calls."""
+    return ds24.Ds24Client(
+        connection.api_key, language=connection.language, interactive=interactive
+    )
 
 
 def connection_verify(*, connection: Connection) -> Verification:
     """`ping` (is Digistore24 there?) then `getUserInfo` (does the key work, and whose is it?);
-    stores the outcome on the connection and says it in a sentence."""
+    stores the outcome on the connection and says it in a sentence. Someone is always waiting
+    for it (saving a connection, the Verify button), so it is an interactive call."""
     try:
-        with connection_client(connection=connection) as api:
+        with connection_client(connection=connection, interactive=True) as api:
             api.ping()
             user = api.get_user_info()
     except ds24.InvalidKey as exc:
@@ -45,17 +57,20 @@ def connection_verify(*, connection: Connection) -> Verification:
     connection.status = Connection.Status.VERIFIED if outcome.ok else Connection.Status.FAILED
     connection.last_verified = timezone.now()
     connection.last_error = "" if outcome.ok else outcome.message
-    connection.save()
+    connection.save(update_fields=VERIFICATION_FIELDS + (ACCOUNT_FIELDS if outcome.ok else []))
     log = logger.info if outcome.ok else logger.warning
     log("connection %s (%s) verified: %s", connection.pk, connection.key_hint, outcome.message)
     return outcome
 
 
-def connection_call(*, connection: Connection, function: str, params=None) -> dict:
+def connection_call(
+    *, connection: Connection, function: str, params=None, interactive: bool
+) -> dict:
     """Call a Digistore24 function with the connection's key: the way app code (and the API
-    console) talks to Digistore24 on a connection's behalf. Learns the key's access level on
-    the way, since Digistore24 tells it only by accepting or refusing a write."""
-    with connection_client(connection=connection) as api:
+    console) talks to Digistore24 on a connection's behalf. `interactive`: a person waits for
+    the answer (see connection_client). Learns the key's access level on the way, since
+    Digistore24 tells it only by accepting or refusing a write."""
+    with connection_client(connection=connection, interactive=interactive) as api:
         try:
             data = api.call(function, params)
         except ds24.PermissionDenied:
@@ -66,7 +81,7 @@ def connection_call(*, connection: Connection, function: str, params=None) -> di
 
 
 def _learn_access(connection: Connection, function: str, access: str) -> None:
-    if ds24.is_read(function) or connection.access == access:
+    if catalogue.is_read(function) or connection.access == access:
         return
     Connection.objects.filter(pk=connection.pk).update(access=access)
     connection.access = access

@@ -148,6 +148,11 @@ DS24_API_READ_TIMEOUT = env.float("DS24_API_READ_TIMEOUT", default=30.0)
 # Extra attempts for read functions (writes are never repeated), and the backoff base in seconds.
 DS24_API_RETRIES = env.int("DS24_API_RETRIES", default=3)
 DS24_API_BACKOFF = env.float("DS24_API_BACKOFF", default=0.5)
+# Seconds all calls together may take while a person waits (saving or verifying a connection,
+# the API console); such calls are never retried. Well under gunicorn's 30 s worker timeout.
+DS24_API_INTERACTIVE_BUDGET = env.float("DS24_API_INTERACTIVE_BUDGET", default=8.0)
+# Largest answer read from Digistore24, in bytes; a larger one is cut off there.
+DS24_API_MAX_RESPONSE_BYTES = env.int("DS24_API_MAX_RESPONSE_BYTES", default=10 * 1024 * 1024)
 
 # --- REST API ---------------------------------------------------------------------------------
 

@@ -6,6 +6,10 @@ with read-only and full-access keys and injectable faults.
     standin.inject("status", status=503) # the next API request answers 503
     ...
     standin.stop()
+
+Errors come as Digistore24's own connector reads them, in the envelope of an HTTP 200 answer
+(`errors="envelope"`, the default); `StandIn(errors="status")` answers them with the 4xx
+statuses Digistore24's OpenAPI files document instead, so clients are tested against both.
 """
 
 import copy
@@ -29,22 +33,61 @@ DEMO_KEYS = {
 }
 
 
+ERROR_STYLES = ("envelope", "status")
+LANGUAGES = ("en", "de")
+FORMATS = ("json",)  # the legacy path form names a format; the stand-in speaks only JSON
+# Parameters of the transport, not of a function (the official PHP connector sends all three).
+TRANSPORT_PARAMS = ("language", "operator", "ds24ver")
+
+# Every message the stand-in writes itself, in the languages `language=` selects. Digistore24's
+# numeric codes follow its PHP connector's constants (§5.2): 2 bad key, 3 bad parameters,
+# 4 not found, 8 permission denied, 9 bad API call.
+MESSAGES = {
+    "no_key": {
+        "en": "No API key given (use the X-DS-API-KEY header).",
+        "de": "Kein API-Schlüssel angegeben (X-DS-API-KEY-Header verwenden).",
+    },
+    "invalid_key": {
+        "en": "Invalid API key: {key}",
+        "de": "Ungültiger API-Schlüssel: {key}",
+    },
+    "unknown_function": {
+        "en": "Invalid API function called: {function}()",
+        "de": "Ungültige API-Funktion aufgerufen: {function}()",
+    },
+    "bad_format": {
+        "en": "Unsupported response format: {format}",
+        "de": "Nicht unterstütztes Antwortformat: {format}",
+    },
+}
+
+
 class ApiError(Exception):
-    def __init__(self, status: int, code: int, message: str):
+    """An error answer. `status` is the 4xx used with `errors="status"`; `message` is either the
+    text, or the name of one of MESSAGES, filled in with `fields` in the request's language."""
+
+    def __init__(self, status: int, code: int, message: str, **fields):
         super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.fields = status, code, message, fields
+
+    def text(self, language: str) -> str:
+        translations = MESSAGES.get(self.message)
+        if translations is None:
+            return self.message
+        return translations.get(language, translations["en"]).format(**self.fields)
 
 
 @dataclass
 class Fault:
     """What to do to the next matching API request(s) instead of answering normally."""
 
-    kind: str  # "latency", "status", "malformed", "drop"
+    kind: str  # "latency", "status", "malformed", "drop", "redirect"
     count: int = 1
     function: str | None = None  # only requests for this function; None: any
     seconds: float = 0.0  # latency
     status: int = 503  # status
     retry_after: str | None = None  # status 429
+    location: str = ""  # redirect: where to (a 302)
 
 
 @dataclass
@@ -93,7 +136,7 @@ class Api:
     def call(self, function: str, params: dict, permission: str) -> dict:
         handler = getattr(self, f"fn_{function}", None)
         if handler is None:
-            raise ApiError(200, 9, f"Invalid API function called: {function}()")
+            raise ApiError(400, 9, "unknown_function", function=function)
         if permission == DEVELOPER and function != "ping":
             raise ApiError(403, 8, "Insufficient access rights: a developer key has no account.")
         if function in self.WRITES and permission != FULL_ACCESS:
@@ -219,8 +262,11 @@ class Api:
 class StandIn:
     """The server; start() binds 127.0.0.1 on `port` (0: a free one) and serves in a thread."""
 
-    def __init__(self, *, keys: dict[str, str] | None = None):
+    def __init__(self, *, keys: dict[str, str] | None = None, errors: str = "envelope"):
+        if errors not in ERROR_STYLES:
+            raise ValueError(f"errors must be one of {ERROR_STYLES}, not {errors!r}")
         self.keys = dict(DEMO_KEYS if keys is None else keys)
+        self.errors = errors  # may be switched on a running server (tests do)
         self.account = Account()
         self.api = Api(self.account)
         self.faults: list[Fault] = []
@@ -302,12 +348,14 @@ class _Handler(BaseHTTPRequestHandler):
         if len(segments) < 3 or segments[:2] != ["api", "call"]:
             self._send(404, {"result": "error", "code": 0, "message": "Not found"})
             return
-        function = segments[2]  # …/api/call/<function>[/format/json]
+        function, path_key, response_format = _route(segments[2:])
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
         flat = dict(parse_qsl(parts.query, keep_blank_values=True))
         flat.update(parse_qsl(body, keep_blank_values=True))
-        key = self.headers.get("X-DS-API-KEY", "")
+        # The header wins: the legacy key-in-path form is for old apps that send no header.
+        key = self.headers.get("X-DS-API-KEY") or path_key
+        language = flat.get("language") if flat.get("language") in LANGUAGES else "en"
         self.owner.requests.append(Request(function, self.command, flat, key))
 
         fault = self.owner._take_fault(function)
@@ -320,24 +368,30 @@ class _Handler(BaseHTTPRequestHandler):
         elif fault and fault.kind == "malformed":
             self._send_raw(200, b"<html>Service temporarily unavailable</html>", "text/html")
             return
+        elif fault and fault.kind == "redirect":
+            self._send_raw(302, b"", "text/html", {"Location": fault.location})
+            return
         elif fault and fault.kind == "status":
             headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
             message = "Too many requests" if fault.status == 429 else "Server error"
             self._send(fault.status, _envelope_error(0, message), headers)
             return
 
-        params = nested(flat)
-        params.pop("language", None)
+        params = nested({k: v for k, v in flat.items() if k not in TRANSPORT_PARAMS})
         try:
+            if response_format not in FORMATS:
+                raise ApiError(400, 9, "bad_format", format=response_format)
             if not key:
-                raise ApiError(401, 2, "No API key given (use the X-DS-API-KEY header).")
+                raise ApiError(401, 2, "no_key")
             permission = self.owner.keys.get(key)
             if permission is None:
                 # Echoes the key, as error pages do: the client must not pass it on.
-                raise ApiError(401, 2, f"Invalid API key: {key}")
+                raise ApiError(401, 2, "invalid_key", key=key)
             result = self.owner.api.call(function, params, permission)
         except ApiError as exc:
-            self._send(exc.status, _envelope_error(exc.code, exc.message))
+            # Digistore24's own connector reads errors from HTTP 200 answers (§5.2).
+            status = exc.status if self.owner.errors == "status" else 200
+            self._send(status, _envelope_error(exc.code, exc.text(language)))
             return
         self._send(200, {**_envelope_base(), "result": "success", "data": result})
 
@@ -351,8 +405,26 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up first (its timeout, under a latency fault): nothing to answer.
+            self.close_connection = True
+
+
+def _route(segments: list[str]) -> tuple[str, str, str]:
+    """(function, key from the path, format) from the path after /api/call/, in the three forms
+    clients use (§5.1): <function>, <function>/format/<format>, <key>/<format>/<function>."""
+    match segments:
+        case [function, "format", response_format]:
+            return function, "", response_format
+        case [key, response_format, function]:
+            return function, key, response_format
+        case [function]:
+            return function, "", "json"
+    # Not a form Digistore24 knows: answered as the unknown function it names.
+    return "/".join(segments), "", "json"
 
 
 def _envelope_base() -> dict:

@@ -131,6 +131,15 @@ def ds24(ds24_server, settings):
     return ds24_server
 
 
+@pytest.fixture(params=["envelope", "status"])
+def ds24_errors(request, ds24):
+    """The stand-in answering errors each way Digistore24 does: in the envelope of an HTTP 200
+    answer (as its own connector reads them), and with the documented 4xx statuses."""
+    ds24.errors = request.param
+    yield request.param
+    ds24.errors = "envelope"
+
+
 READ_ONLY_KEY = "1001-ReadOnlyDemoKey0000000000000000000000000"
 FULL_KEY = "1002-FullAccessDemoKey000000000000000000000000"
 DEVELOPER_KEY = "1003-DeveloperDemoKey0000000000000000000000000"

@@ -7,7 +7,7 @@ from django.contrib.auth.models import Permission, User
 from django.db import connection as db
 from django.urls import reverse
 
-from connections.client import PermissionDenied
+from connections.client import ApiError, PermissionDenied
 from connections.models import Connection
 from connections.services import connection_call, connection_verify
 from tests.conftest import DEVELOPER_KEY, FULL_KEY, READ_ONLY_KEY
@@ -57,7 +57,7 @@ def test_key_is_encrypted_at_rest_and_redacted_everywhere():
     ],
     ids=["ok", "key-rejected", "no-permission"],
 )
-def test_verify_each_outcome(ds24, key, ok, message, status):
+def test_verify_each_outcome(ds24, ds24_errors, key, ok, message, status):
     connection = make(key=key)
     outcome = connection_verify(connection=connection)
     assert outcome.ok is ok
@@ -76,30 +76,60 @@ def test_verify_each_outcome(ds24, key, ok, message, status):
 
 def test_verify_when_digistore24_is_unreachable(settings):
     settings.DS24_API_URL = "http://127.0.0.1:9/api/call/"
-    settings.DS24_API_RETRIES = 0
     outcome = connection_verify(connection=make())
     assert not outcome.ok
     assert outcome.message.startswith("Digistore24 unreachable")
     assert Connection.objects.get().status == "failed"
 
 
+def test_verify_gives_up_on_a_hanging_digistore24_within_the_budget(ds24, settings):
+    settings.DS24_API_INTERACTIVE_BUDGET = 0.3
+    ds24.inject("latency", seconds=2, function="getUserInfo")
+    outcome = connection_verify(connection=make())
+    assert outcome.message.startswith(
+        "Digistore24 unreachable: Digistore24 did not answer within 0.3 seconds"
+    )
+    # One try each, though the retry of a read would have been answered at once.
+    assert [c.function for c in ds24.calls()] == ["ping", "getUserInfo"]
+
+
+@pytest.mark.parametrize("key", [READ_ONLY_KEY, UNKNOWN_KEY], ids=["ok", "failed"])
+def test_verify_saves_only_what_it_learned(ds24, key):
+    """Someone renames the connection while it is being verified: the rename stays."""
+    stale = make("Shop", key)
+    Connection.objects.filter(pk=stale.pk).update(name="Shop (EU)", language="de")
+    connection_verify(connection=stale)
+    fresh = Connection.objects.get(pk=stale.pk)
+    assert (fresh.name, fresh.language) == ("Shop (EU)", "de")
+    assert fresh.status == ("verified" if key == READ_ONLY_KEY else "failed")
+    assert fresh.updated > stale.created
+
+
 def test_access_level_is_learned_from_writes(ds24):
     read_only, full = make("RO", READ_ONLY_KEY), make("Full", FULL_KEY)
-    connection_call(connection=full, function="listProducts")
+    connection_call(connection=full, function="listPurchases", interactive=False)
     assert Connection.objects.get(pk=full.pk).access == ""  # a read tells nothing
-    ticket = ds24.account.etickets[0]["id"]
-    assert (
-        connection_call(connection=full, function="validateEticket", params={"eticket_id": ticket})[
-            "status"
-        ]
-        == "success"
-    )
+    setup = {"domain_id": "shop", "ipn_url": "https://shop.example.com/ipn/", "name": "Shop"}
+    data = connection_call(connection=full, function="ipnSetup", params=setup, interactive=True)
+    assert data["created"] == "Y"
     assert Connection.objects.get(pk=full.pk).access == "full"
     with pytest.raises(PermissionDenied):
-        connection_call(
-            connection=read_only, function="validateEticket", params={"eticket_id": ticket}
-        )
+        connection_call(connection=read_only, function="ipnSetup", params=setup, interactive=True)
     assert Connection.objects.get(pk=read_only.pk).access == "readonly"
+
+
+def test_background_calls_are_retried_and_interactive_ones_not(ds24, settings):
+    settings.DS24_API_BACKOFF = 0
+    connection = make()
+    ds24.inject("status", status=503)
+    assert "purchase_list" in connection_call(
+        connection=connection, function="listPurchases", interactive=False
+    )
+    assert len(ds24.calls("listPurchases")) == 2
+    ds24.inject("status", status=503)
+    with pytest.raises(ApiError, match="HTTP 503"):
+        connection_call(connection=connection, function="listPurchases", interactive=True)
+    assert len(ds24.calls("listPurchases")) == 3
 
 
 def test_key_never_in_logs_during_verify(ds24, caplog):
