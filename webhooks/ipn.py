@@ -1,6 +1,7 @@
 """What an IPN is on the wire: its events, its form encoding, and how one is identified.
 
-Pure functions over the received parameters; no database. Facts are from
+The registry of event types and webhook kinds, and pure functions over the received
+parameters; no database. Facts are from
 shared/digistore24.md §1 and §3.
 """
 
