@@ -34,7 +34,11 @@ from webhooks.services import delivery_reverify, event_notify, webhook_send_test
 from webhooks.setup_guide import setup_steps
 
 
-def badge(css_class: str, label: str):
+def badge(css_class: str, label: str, title: str = ""):
+    if title:
+        return format_html(
+            '<span class="ds24-badge {}" title="{}">{}</span>', css_class, title, label
+        )
     return format_html('<span class="ds24-badge {}">{}</span>', css_class, label)
 
 
@@ -60,7 +64,7 @@ class CopyableTextInput(forms.TextInput):
 class WebhookForm(forms.ModelForm):
     events = forms.MultipleChoiceField(
         # Connection tests are always stored (marked as tests), so they are not a choice.
-        choices=[(name, name) for name in ipn.KNOWN_EVENTS if name != ipn.CONNECTION_TEST],
+        choices=ipn.event_choices(name for name in ipn.KNOWN_EVENTS if name != ipn.CONNECTION_TEST),
         widget=forms.CheckboxSelectMultiple,
         required=False,
         help_text="Left empty, the kind's defaults are used. Ignored for 'All events'.",
@@ -466,7 +470,10 @@ class EventAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Event", ordering="event")
     def event_badge(self, event):
-        return badge(event.event, event.event or "(none)")
+        known = ipn.EVENT_TYPES.get(event.event)
+        if known is None:
+            return badge("", event.event or "(none)", "Not a registered Digistore24 event")
+        return badge(known.badge, known.name, known.label)
 
     @admin.display(description="Amount")
     def amount_display(self, event):

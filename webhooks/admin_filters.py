@@ -33,8 +33,7 @@ class EventTypeFilter(ExactFilter):
 
     def lookups(self, request, model_admin):
         # The trigger lists (proxy models) offer only their own events.
-        events = getattr(model_admin.model, "EVENTS", ipn.KNOWN_EVENTS)
-        return [(name, name) for name in events]
+        return ipn.event_choices(getattr(model_admin.model, "EVENTS", ipn.KNOWN_EVENTS))
 
 
 class KindFilter(ExactFilter):

@@ -45,7 +45,7 @@ class EventFilter(filters.FilterSet):
     """Every filter is an exact match or a range on an indexed column (Event.Meta.indexes)."""
 
     event = filters.MultipleChoiceFilter(
-        choices=[(name, name) for name in ipn.KNOWN_EVENTS],
+        choices=ipn.event_choices(),
         help_text="Event type; repeat for several (event=on_payment&event=on_refund).",
     )
     webhook = filters.UUIDFilter(field_name="webhook__public_id", help_text="Webhook id.")

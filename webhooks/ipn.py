@@ -1,11 +1,13 @@
 """What an IPN is on the wire: its events, its form encoding, and how one is identified.
 
-Pure functions over the received parameters; no database. Facts are from
+The registry of event types and webhook kinds, and pure functions over the received
+parameters; no database. Facts are from
 shared/digistore24.md §1 and §3.
 """
 
 import hashlib
 import json
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qsl
 
@@ -14,38 +16,114 @@ from webhooks.signing import SIGNATURE_KEYS
 
 CONNECTION_TEST = "connection_test"
 
-# Events that pay or return money; each carries its own transaction_id.
-MONEY_EVENTS = ("on_payment", "on_payment_subscription_signup", "on_refund", "on_chargeback")
-ORDER_EVENTS = (
-    "on_payment",
-    "on_refund",
-    "on_chargeback",
-    "on_payment_missed",
-    "payment_denial",
-    "on_rebill_cancelled",
-    "on_rebill_resumed",
-    "last_paid_day",
-)
-KNOWN_EVENTS = (
-    *ORDER_EVENTS,
-    "on_payment_subscription_signup",
-    "eticket",
-    "on_affiliation",
-    "custom_form",
-    CONNECTION_TEST,
-)
-
 # The three Watch triggers, and one webhook for everything.
 KIND_PAYMENTS = "payments"
 KIND_ETICKETS = "etickets"
 KIND_AFFILIATIONS = "affiliations"
 KIND_ALL = "all"
-KIND_DEFAULT_EVENTS = {
-    KIND_PAYMENTS: ORDER_EVENTS,
-    KIND_ETICKETS: ("eticket",),
-    KIND_AFFILIATIONS: ("on_affiliation",),
-    KIND_ALL: (),  # a webhook of this kind accepts every event, including future ones
-}
+
+
+@dataclass(frozen=True)
+class EventType:
+    """One Digistore24 event type (shared/digistore24.md §3.1)."""
+
+    name: str  # the `event` parameter
+    label: str  # what it is called here
+    kind: str | None  # the trigger whose list it is in; None: only "All events" takes it
+    ds24_label: str = ""  # its checkbox under DS24's "For order events"; "" where there is none
+    ds24_preselected: bool = True  # ticked when a connection is added in Digistore24 (§4.1)
+    money: bool = False  # pays or returns money, with a transaction_id of its own (§3.4)
+    badge: str = ""  # the badge's style (static/ds24site/admin.css); "" is plain grey
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What a webhook is for: one Watch trigger, or every event."""
+
+    name: str
+    label: str
+    ds24_categories: str  # what to tick under Digistore24's "Send notifications for"
+
+    @property
+    def events(self) -> tuple[str, ...]:
+        """The events a webhook of this kind accepts unless told otherwise: all of its
+        trigger's, since one left out would be stored as ignored. None for "All events",
+        which accepts every event, including future ones."""
+        return tuple(name for name, event in EVENT_TYPES.items() if event.kind == self.name)
+
+
+def _by_name(*entries):
+    return {entry.name: entry for entry in entries}
+
+
+# The one list of events: everything else (choices, defaults, labels, samples, badges) derives
+# from it. The order is the order shown to people.
+EVENT_TYPES: dict[str, EventType] = _by_name(
+    EventType("on_payment", "Payment", KIND_PAYMENTS, "Payment", money=True, badge="paid"),
+    # Only ds24-appkit lists it (UNVERIFIED); a first payment, so a payments event.
+    EventType(
+        "on_payment_subscription_signup",
+        "Subscription signup",
+        KIND_PAYMENTS,
+        money=True,
+        badge="paid",
+    ),
+    EventType("on_refund", "Refund", KIND_PAYMENTS, "Refund", money=True, badge="lost"),
+    EventType("on_chargeback", "Chargeback", KIND_PAYMENTS, "Chargeback", money=True, badge="lost"),
+    EventType(
+        "on_payment_missed",
+        "Missed payment",
+        KIND_PAYMENTS,
+        "Missed recurring payment",
+        badge="ending",
+    ),
+    EventType(
+        "payment_denial",
+        "Payment rejected",
+        KIND_PAYMENTS,
+        "Rejected payment",
+        ds24_preselected=False,
+        badge="lost",
+    ),
+    EventType(
+        "on_rebill_cancelled",
+        "Rebilling cancelled",
+        KIND_PAYMENTS,
+        "Rebilling canceled",
+        badge="ending",
+    ),
+    EventType(
+        "on_rebill_resumed",
+        "Rebilling resumed",
+        KIND_PAYMENTS,
+        "Rebilling resumed",
+        badge="resumed",
+    ),
+    EventType(
+        "last_paid_day", "Paid period ended", KIND_PAYMENTS, "End of paid period", badge="ending"
+    ),
+    EventType("eticket", "E-ticket", KIND_ETICKETS, badge="ticket"),
+    EventType("on_affiliation", "Affiliate approved", KIND_AFFILIATIONS, badge="affiliate"),
+    EventType("custom_form", "Custom form", None),
+    EventType(CONNECTION_TEST, "Connection test", None, badge="test"),
+)
+
+KINDS: dict[str, Kind] = _by_name(
+    Kind(KIND_PAYMENTS, "Payments (Watch New Payments)", "Orders"),
+    Kind(KIND_ETICKETS, "E-tickets (Watch New E-tickets)", "E-tickets"),
+    Kind(KIND_AFFILIATIONS, "Affiliations (Watch Affiliate Approved)", "Affiliations"),
+    Kind(KIND_ALL, "All events", "Orders, Affiliations, E-tickets and Custom forms"),
+)
+
+KNOWN_EVENTS = tuple(EVENT_TYPES)
+KIND_DEFAULT_EVENTS = {name: kind.events for name, kind in KINDS.items()}
+
+
+def event_choices(names=KNOWN_EVENTS) -> list[tuple[str, str]]:
+    """(name, label) pairs for forms and filters; the label shows the name people see in
+    payloads and Digistore24's documentation, and what it means."""
+    return [(name, f"{name} \u2014 {EVENT_TYPES[name].label}") for name in names]
+
 
 MAX_FIELDS = 1000  # a live on_payment has ~175; far more is not Digistore24
 
@@ -116,7 +194,8 @@ def business_key(params: dict[str, str]) -> str:
     """
     event = params.get("event", "")
     get = params.get
-    if event in MONEY_EVENTS and get("transaction_id"):
+    known = EVENT_TYPES.get(event)
+    if known and known.money and get("transaction_id"):
         parts = (event, get("transaction_id"))
     elif event == "eticket" and get("eticket_id"):
         parts = ("eticket", get("eticket_id"))

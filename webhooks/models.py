@@ -40,11 +40,9 @@ class WebhookQuerySet(models.QuerySet):
 class Webhook(models.Model):
     """A receive URL that Digistore24 posts IPNs to: one of the three Watch triggers, or all."""
 
-    class Kind(models.TextChoices):
-        PAYMENTS = ipn.KIND_PAYMENTS, "Payments (Watch New Payments)"
-        ETICKETS = ipn.KIND_ETICKETS, "E-tickets (Watch New E-tickets)"
-        AFFILIATIONS = ipn.KIND_AFFILIATIONS, "Affiliations (Watch Affiliate Approved)"
-        ALL = ipn.KIND_ALL, "All events"
+    Kind = models.TextChoices(
+        "Kind", [(kind.name.upper(), (kind.name, kind.label)) for kind in ipn.KINDS.values()]
+    )
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=100)
@@ -280,7 +278,7 @@ class Event(models.Model):
 class PaymentEvent(Event):
     """The Payments list (Watch New Payments): order events."""
 
-    EVENTS = (*ipn.ORDER_EVENTS, "on_payment_subscription_signup")
+    EVENTS = ipn.KINDS[ipn.KIND_PAYMENTS].events
 
     class Meta:
         proxy = True
@@ -290,7 +288,7 @@ class PaymentEvent(Event):
 class ETicketEvent(Event):
     """The E-tickets list (Watch New E-tickets)."""
 
-    EVENTS = ("eticket",)
+    EVENTS = ipn.KINDS[ipn.KIND_ETICKETS].events
 
     class Meta:
         proxy = True
@@ -300,7 +298,7 @@ class ETicketEvent(Event):
 class AffiliationEvent(Event):
     """The Affiliations list (Watch Affiliate Approved)."""
 
-    EVENTS = ("on_affiliation",)
+    EVENTS = ipn.KINDS[ipn.KIND_AFFILIATIONS].events
 
     class Meta:
         proxy = True

@@ -7,6 +7,7 @@ settings needed), so the Digistore24 stand-in can use it from the command line.
 """
 
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
@@ -23,10 +24,50 @@ def _number(digits: int) -> str:
     return str(secrets.randbelow(9 * 10 ** (digits - 1)) + 10 ** (digits - 1))
 
 
-def connection_test(**fields: str) -> dict[str, str]:
+def _connection_test(event: str, **fields: str) -> dict[str, str]:
     """What Digistore24's "Test connection" button sends (its exact field set is unverified;
     these are the fields every IPN carries)."""
-    return {"event": ipn.CONNECTION_TEST, "api_mode": "test", "ipn_version": "1.6", **fields}
+    return {"event": event, "api_mode": "test", "ipn_version": "1.6", **fields}
+
+
+SUBSCRIPTION = {"billing_type": "subscription", "number_of_installments": "0"}
+REVERSAL = {
+    "amount": "-41.18",
+    "amount_brutto": "-49.00",
+    "amount_netto": "-41.18",
+    "amount_vat": "-7.82",
+}
+# How each order event differs from a plain payment. The transaction types are the value set
+# of shared/digistore24.md §3.1, which mirrors the events; an event not named here gets the
+# fields of a payment.
+ORDER_EVENT_FIELDS = {
+    "on_payment_subscription_signup": {**SUBSCRIPTION, "billing_status": "paying"},
+    "on_refund": {**REVERSAL, "transaction_type": "refund"},
+    "on_chargeback": {**REVERSAL, "transaction_type": "chargeback"},
+    "on_payment_missed": {
+        **SUBSCRIPTION,
+        "transaction_type": "payment_missed",
+        "billing_status": "reminding",
+    },
+    "payment_denial": {"transaction_type": "payment_denial", "billing_status": "unpaid"},
+    "on_rebill_cancelled": {
+        **SUBSCRIPTION,
+        "transaction_type": "rebill_cancelled",
+        "billing_status": "aborted",
+        "billing_stop_reason": "by_buyer",
+    },
+    "on_rebill_resumed": {
+        **SUBSCRIPTION,
+        "transaction_type": "rebill_resumed",
+        "billing_status": "paying",
+    },
+    "last_paid_day": {
+        **SUBSCRIPTION,
+        "transaction_type": "last_paid_day",
+        "billing_status": "aborted",
+        "billing_stop_reason": "by_buyer",
+    },
+}
 
 
 def _order(event: str, **fields: str) -> dict[str, str]:
@@ -77,29 +118,14 @@ def _order(event: str, **fields: str) -> dict[str, str]:
         "receipt_url": f"https://www.digistore24.com/receipt/{order_id}",
         "merchant_id": "1234",
         "merchant_name": "test-vendor",
+        **ORDER_EVENT_FIELDS.get(event, {}),
         **fields,
     }
 
 
-def on_payment(**fields: str) -> dict[str, str]:
-    return _order("on_payment", **fields)
-
-
-def on_refund(**fields: str) -> dict[str, str]:
-    return _order(
-        "on_refund",
-        transaction_type="refund",
-        amount="-41.18",
-        amount_brutto="-49.00",
-        amount_netto="-41.18",
-        amount_vat="-7.82",
-        **fields,
-    )
-
-
-def eticket(**fields: str) -> dict[str, str]:
+def _eticket(event: str, **fields: str) -> dict[str, str]:
     return {
-        **_order("eticket"),
+        **_order(event),
         "eticket_id": _number(20),
         "eticket_no": "1",
         "eticket_count": "1",
@@ -115,9 +141,9 @@ def eticket(**fields: str) -> dict[str, str]:
     }
 
 
-def on_affiliation(**fields: str) -> dict[str, str]:
+def _affiliation(event: str, **fields: str) -> dict[str, str]:
     return {
-        "event": "on_affiliation",
+        "event": event,
         "api_mode": "test",
         "ipn_version": "1.6",
         "email": "partner@example.com",
@@ -134,20 +160,43 @@ def on_affiliation(**fields: str) -> dict[str, str]:
     }
 
 
-BY_EVENT = {
-    "on_payment": on_payment,
-    "on_refund": on_refund,
-    "eticket": eticket,
-    "on_affiliation": on_affiliation,
-    ipn.CONNECTION_TEST: connection_test,
+def _custom_form(event: str, **fields: str) -> dict[str, str]:
+    return {**_order(event), "has_custom_forms": "Y", "form_count": "1", "form_no": "1", **fields}
+
+
+# The payload's shape follows the event's trigger; events outside the triggers have their own.
+SHAPE_OF_KIND = {
+    ipn.KIND_PAYMENTS: _order,
+    ipn.KIND_ETICKETS: _eticket,
+    ipn.KIND_AFFILIATIONS: _affiliation,
+}
+OWN_SHAPE = {"custom_form": _custom_form, ipn.CONNECTION_TEST: _connection_test}
+
+
+def _sample(event: ipn.EventType) -> Callable[..., dict[str, str]]:
+    shape = OWN_SHAPE.get(event.name) or SHAPE_OF_KIND[event.kind]
+
+    def sample(**fields: str) -> dict[str, str]:
+        return shape(event.name, **fields)
+
+    sample.__name__ = event.name
+    return sample
+
+
+# A sample of every registered event: sample(**fields) -> params, the fields overriding.
+BY_EVENT = {name: _sample(event) for name, event in ipn.EVENT_TYPES.items()}
+
+# What the Send-sample button sends: the kind's first event; for "All events", a payment.
+SAMPLE_FOR_KIND = {
+    name: BY_EVENT[(kind.events or ipn.KNOWN_EVENTS)[0]] for name, kind in ipn.KINDS.items()
 }
 
-SAMPLE_FOR_KIND = {
-    ipn.KIND_PAYMENTS: on_payment,
-    ipn.KIND_ETICKETS: eticket,
-    ipn.KIND_AFFILIATIONS: on_affiliation,
-    ipn.KIND_ALL: on_payment,
-}
+# The samples callers name most.
+connection_test = BY_EVENT[ipn.CONNECTION_TEST]
+on_payment = BY_EVENT["on_payment"]
+on_refund = BY_EVENT["on_refund"]
+eticket = BY_EVENT["eticket"]
+on_affiliation = BY_EVENT["on_affiliation"]
 
 
 def signed_body(params: dict[str, str], passphrase: str) -> bytes:

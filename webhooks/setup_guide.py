@@ -6,25 +6,6 @@ from dataclasses import dataclass
 from webhooks import ipn
 from webhooks.models import Webhook
 
-# Digistore24's labels for the order events (its "For order events" checkboxes).
-ORDER_EVENT_LABELS = {
-    "on_payment": "Payment",
-    "on_refund": "Refund",
-    "on_chargeback": "Chargeback",
-    "on_payment_missed": "Missed recurring payment",
-    "payment_denial": "Rejected payment (off by default in Digistore24)",
-    "on_rebill_cancelled": "Rebilling canceled",
-    "on_rebill_resumed": "Rebilling resumed",
-    "last_paid_day": "End of paid period",
-}
-
-CATEGORIES = {
-    ipn.KIND_PAYMENTS: "Orders",
-    ipn.KIND_ETICKETS: "E-tickets",
-    ipn.KIND_AFFILIATIONS: "Affiliations",
-    ipn.KIND_ALL: "Orders, Affiliations, E-tickets and Custom forms",
-}
-
 
 @dataclass(frozen=True)
 class Step:
@@ -34,14 +15,23 @@ class Step:
     warning: bool = False
 
 
+def order_event_checkbox(event: str) -> str:
+    """The checkbox to tick under "For order events" for an event; "" for an event without
+    one (not an order event, or, like on_payment_subscription_signup, not in the form)."""
+    known = ipn.EVENT_TYPES.get(event)
+    if not known or not known.ds24_label:
+        return ""
+    if not known.ds24_preselected:
+        return f"{known.ds24_label} (off by default in Digistore24)"
+    return known.ds24_label
+
+
 def setup_steps(webhook: Webhook, *, reveal_passphrase: bool) -> list[Step]:
     takes_orders = webhook.kind in (ipn.KIND_PAYMENTS, ipn.KIND_ALL)
     if webhook.kind == ipn.KIND_ALL:
         order_events = "All of them"
     elif takes_orders:
-        order_events = ", ".join(
-            ORDER_EVENT_LABELS[event] for event in webhook.events if event in ORDER_EVENT_LABELS
-        )
+        order_events = ", ".join(filter(None, map(order_event_checkbox, webhook.events)))
     else:
         order_events = "Not shown for this category; nothing to choose"
     if webhook.passphrase and reveal_passphrase:
@@ -64,7 +54,7 @@ def setup_steps(webhook: Webhook, *, reveal_passphrase: bool) -> list[Step]:
         Step("For products", "All products, or the ones this webhook is for"),
         Step("For add-ons", "Yes, if sales as add-ons should be sent too"),
         Step("For orders in these languages", "All languages"),
-        Step("Send notifications for", CATEGORIES[webhook.kind]),
+        Step("Send notifications for", ipn.KINDS[webhook.kind].ds24_categories),
         Step("For order events", order_events),
         Step("Webhook URL", webhook.get_receive_url(), copy=webhook.get_receive_url()),
         Step(
