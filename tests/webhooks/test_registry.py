@@ -167,7 +167,7 @@ def test_each_kind_accepts_its_own_events_and_marks_the_rest(post_ipn, name):
 
 # --- The migration ------------------------------------------------------------------------------
 
-MIGRATION = ("webhooks", "0003_payments_subscription_signup")
+MIGRATION = ("webhooks", "0004_payments_subscription_signup")
 
 
 @pytest.mark.django_db(transaction=True)

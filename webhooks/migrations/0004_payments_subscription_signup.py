@@ -52,7 +52,7 @@ def remove_signup(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("webhooks", "0002_event_product_received"),
+        ("webhooks", "0003_rejecteddelivery_method"),
     ]
 
     operations = [
