@@ -148,6 +148,12 @@ DS24_API_READ_TIMEOUT = env.float("DS24_API_READ_TIMEOUT", default=30.0)
 # Extra attempts for read functions (writes are never repeated), and the backoff base in seconds.
 DS24_API_RETRIES = env.int("DS24_API_RETRIES", default=3)
 DS24_API_BACKOFF = env.float("DS24_API_BACKOFF", default=0.5)
+# The API-call console: the largest request body it sends and the largest answer it reads
+# (and stores in the history), in bytes; and how many days `pruneapicalls` keeps the history
+# (unset keeps it forever).
+APICALL_MAX_REQUEST_BYTES = env.int("APICALL_MAX_REQUEST_BYTES", default=64 * 1024)
+APICALL_MAX_RESPONSE_BYTES = env.int("APICALL_MAX_RESPONSE_BYTES", default=1024 * 1024)
+APICALL_RETENTION_DAYS = env.int("APICALL_RETENTION_DAYS", default=None)
 
 # --- REST API ---------------------------------------------------------------------------------
 
