@@ -128,7 +128,7 @@ def sent_url(spec: CallSpec) -> str:
 
 # Strings near the accepted shape, where a mistake in the rules would hide.
 near_miss = st.from_regex(
-    r"\A[/\\.%@:;?#\[\] \t\nA-Za-z0-9_\-ｇ\u0430\x00]{0,24}\Z", fullmatch=True
+    r"\A[/\\.%@:;?#\[\] \t\nA-Za-z0-9_\-\uff47\u0430\x00]{0,24}\Z", fullmatch=True
 )
 
 
