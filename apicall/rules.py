@@ -116,7 +116,7 @@ def call_spec(
         )
         if key_read_only:
             raise CallRefused("connection", f"{what}, and this connection's key is read-only")
-        if not confirm_write:
+        if confirm_write is not True:  # not merely truthy: "false" from a client is no yes
             raise CallRefused("confirm_write", f"{what}; confirm to run it")
     return CallSpec(function, method, query_pairs, header_pairs, body_pairs, is_write)
 

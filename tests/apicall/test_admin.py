@@ -128,3 +128,15 @@ def test_without_view_permission_the_history_is_hidden(client, calls):
     user = User.objects.create_user("other", password="pw-for-tests", is_staff=True)
     client.force_login(user)
     assert client.get(reverse(LIST)).status_code == 403
+
+
+def test_list_query_count_does_not_grow_with_rows(viewer, calls, record, api_token):
+    def queries():
+        with CaptureQueriesContext(db) as captured:
+            viewer.get(reverse(LIST))
+        return len(captured)
+
+    few = queries()
+    for n in range(10):
+        record(url=f"getPurchase?purchase_id={n}", token=api_token[0])
+    assert queries() == few

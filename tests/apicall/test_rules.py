@@ -330,6 +330,11 @@ def test_a_write_needs_confirmation(url):
     assert spec.is_write is True
 
 
+@pytest.mark.parametrize("confirm", [False, None, "false", "yes", 1])
+def test_only_true_confirms(confirm):
+    assert refused(url="refundTransaction", confirm_write=confirm).field == "confirm_write"
+
+
 def test_the_confirmation_says_why():
     assert refused(url="refundTransaction").message == (
         "this changes data in Digistore24; confirm to run it"
