@@ -1,8 +1,11 @@
+from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.urls import path
+
+from ds24site.pagination import CappedCountPaginator
 
 
 class ObjectActionsMixin:
@@ -65,3 +68,37 @@ class SafeChangeListMixin:
             if any("\x00" in value for value in values[1]):
                 raise IncorrectLookupParameters("NUL character in a query parameter")
         return super().get_changelist_instance(request)
+
+
+class ReadOnlyAdmin(SafeChangeListMixin, admin.ModelAdmin):
+    """Log tables are append-only: viewable, never added, edited or deleted here. Lists never
+    count the whole table and offer no facet counts."""
+
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    list_per_page = 100
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ExactFilter(admin.SimpleListFilter):
+    """A filter on one column by equality, with fixed choices (no DISTINCT over a log table)."""
+
+    field: str
+    options: list[tuple[str, str]]  # (not "choices": that is ListFilter's own method)
+
+    def lookups(self, request, model_admin):
+        return self.options
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(**{self.field: self.value()})
+        return queryset

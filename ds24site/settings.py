@@ -153,6 +153,12 @@ DS24_API_BACKOFF = env.float("DS24_API_BACKOFF", default=0.5)
 DS24_API_INTERACTIVE_BUDGET = env.float("DS24_API_INTERACTIVE_BUDGET", default=8.0)
 # Largest answer read from Digistore24, in bytes; a larger one is cut off there.
 DS24_API_MAX_RESPONSE_BYTES = env.int("DS24_API_MAX_RESPONSE_BYTES", default=10 * 1024 * 1024)
+# The API-call console: the largest request body it sends and the largest answer it reads
+# (and stores in the history), in bytes; and how many days `pruneapicalls` keeps the history
+# (unset keeps it forever).
+APICALL_MAX_REQUEST_BYTES = env.int("APICALL_MAX_REQUEST_BYTES", default=64 * 1024)
+APICALL_MAX_RESPONSE_BYTES = env.int("APICALL_MAX_RESPONSE_BYTES", default=1024 * 1024)
+APICALL_RETENTION_DAYS = env.int("APICALL_RETENTION_DAYS", default=None)
 
 # --- REST API ---------------------------------------------------------------------------------
 

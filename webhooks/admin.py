@@ -18,8 +18,7 @@ from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
-from ds24site.admin_tools import ObjectActionsMixin, SafeChangeListMixin
-from ds24site.pagination import CappedCountPaginator
+from ds24site.admin_tools import ObjectActionsMixin, ReadOnlyAdmin, SafeChangeListMixin
 from webhooks import ipn, samples
 from webhooks.admin_filters import EventTypeFilter, KindFilter, ModeFilter, ReceivedFilter
 from webhooks.models import (
@@ -284,24 +283,7 @@ class WebhookAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin):
 # --- Events -------------------------------------------------------------------------------------
 
 
-class ReadOnlyAdmin(SafeChangeListMixin, admin.ModelAdmin):
-    """Log tables are append-only: viewable, never added, edited or deleted here. Lists never
-    count the whole table and offer no facet counts."""
-
-    paginator = CappedCountPaginator
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER
-    list_per_page = 100
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
+class WebhookLogAdmin(ReadOnlyAdmin):
     def has_webhook_change_permission(self, request):
         """For actions that act on the webhook's behalf (replay, re-verify)."""
         return request.user.has_perm("webhooks.change_webhook")
@@ -375,7 +357,7 @@ def spreadsheet_safe(value):
 
 
 @admin.register(Event)
-class EventAdmin(ReadOnlyAdmin):
+class EventAdmin(WebhookLogAdmin):
     list_display = [
         "received",
         "event_badge",
@@ -644,7 +626,7 @@ class AffiliationEventAdmin(EventAdmin):
 
 
 @admin.register(RejectedDelivery)
-class RejectedDeliveryAdmin(ReadOnlyAdmin):
+class RejectedDeliveryAdmin(WebhookLogAdmin):
     list_display = ["received", "webhook", "sender_ip", "status_code", "reason"]
     list_filter = ["webhook", "status_code"]
     search_fields = []

@@ -8,23 +8,9 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
+from ds24site.admin_tools import ExactFilter
 from webhooks import ipn
 from webhooks.models import Webhook
-
-
-class ExactFilter(admin.SimpleListFilter):
-    """A filter on one column by equality, with fixed choices."""
-
-    field: str
-    options: list[tuple[str, str]]  # (not "choices": that is ListFilter's own method)
-
-    def lookups(self, request, model_admin):
-        return self.options
-
-    def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(**{self.field: self.value()})
-        return queryset
 
 
 class EventTypeFilter(ExactFilter):

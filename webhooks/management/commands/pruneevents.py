@@ -2,10 +2,9 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.management.base import CommandError
-from django.db import transaction
 from django.utils import timezone
 
-from ds24site.commands import OneLineErrorCommand
+from ds24site.commands import OneLineErrorCommand, delete_in_batches
 from webhooks.models import Event, RejectedDelivery
 
 
@@ -46,11 +45,4 @@ class Command(OneLineErrorCommand):
         old = model.objects.filter(received__lt=cutoff)  # served by the received index
         if dry_run:
             return old.count()
-        deleted = 0
-        while True:
-            batch = list(old.order_by().values_list("pk", flat=True)[:batch_size])
-            if not batch:
-                return deleted
-            # One short transaction per batch: writers (the receiver) wait milliseconds at most.
-            with transaction.atomic():
-                deleted += model.objects.filter(pk__in=batch).delete()[0]
+        return delete_in_batches(old, batch_size)

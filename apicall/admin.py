@@ -1,0 +1,147 @@
+import contextlib
+import json
+
+from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.utils.html import format_html
+
+from apicall import rules
+from apicall.models import ApiCall
+from connections import catalogue
+from ds24site.admin_tools import ExactFilter, ReadOnlyAdmin
+
+
+class FunctionFilter(ExactFilter):
+    title = "function"
+    parameter_name = field = "function"
+    # The catalogue's functions (not a DISTINCT over the history); a raw call to any other
+    # function is still found with ?function=<name>.
+    options = [(name, name) for name in sorted(catalogue.FUNCTIONS)]
+
+
+class StatusClassFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status_class"
+    NO_ANSWER = "none"
+    CLASSES = {"2xx": "2xx success", "3xx": "3xx redirect", "4xx": "4xx refused",
+               "5xx": "5xx server error"}  # fmt: skip
+
+    def lookups(self, request, model_admin):
+        return [*self.CLASSES.items(), (self.NO_ANSWER, "No answer")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if value == self.NO_ANSWER:
+            return queryset.filter(status__isnull=True)
+        if value not in self.CLASSES:
+            raise IncorrectLookupParameters(f"unknown status class {value!r}")
+        low = int(value[0]) * 100
+        return queryset.filter(status__gte=low, status__lt=low + 100)
+
+
+@admin.register(ApiCall)
+class ApiCallAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created",
+        "connection_name",
+        "who",
+        "method",
+        "function",
+        "write",
+        "status_display",
+        "duration_ms",
+    ]
+    list_filter = ["connection", "user", FunctionFilter, StatusClassFilter]
+    search_fields = []
+    list_select_related = ["user", "token"]
+    sortable_by = ["created"]  # the one order an index serves at any size
+    readonly_fields = [
+        "who",
+        "request_url",
+        "request_headers_display",
+        "request_body_display",
+        "status_display",
+        "response_headers_display",
+        "response_body_display",
+    ]
+    fieldsets = [
+        (None, {"fields": ["created", "who", "connection", "connection_name", "is_write"]}),
+        (
+            "Request",
+            {
+                "fields": [
+                    "method",
+                    "request_url",
+                    "request_headers_display",
+                    "request_body_display",
+                ]
+            },
+        ),
+        (
+            "Response",
+            {
+                "fields": [
+                    "status_display",
+                    "duration_ms",
+                    "error",
+                    "response_headers_display",
+                    "response_body_display",
+                    "response_truncated",
+                ]
+            },
+        ),
+    ]
+
+    def get_queryset(self, request):
+        # Bodies are capped but still large: the list does not need them; a detail page loads
+        # its own.
+        return super().get_queryset(request).defer("request_body", "response_body")
+
+    @admin.display(description="Who")
+    def who(self, call):
+        if call.token_id:
+            return f"API token {call.token}"
+        return call.user.get_username() if call.user else "—"
+
+    @admin.display(description="Write", boolean=True)
+    def write(self, call):
+        return call.is_write
+
+    @admin.display(description="Status")
+    def status_display(self, call):
+        return call.status if call.status is not None else "no answer"
+
+    @admin.display(description="URL")
+    def request_url(self, call):
+        return format_html("<code>{}</code> <small>({})</small>", call.url, call.path)
+
+    @admin.display(description="Headers")
+    def request_headers_display(self, call):
+        return headers_block(call.request_headers)
+
+    @admin.display(description="Body")
+    def request_body_display(self, call):
+        return text_block(call.request_body)
+
+    @admin.display(description="Headers")
+    def response_headers_display(self, call):
+        return headers_block(call.response_headers)
+
+    @admin.display(description="Body")
+    def response_body_display(self, call):
+        return text_block(call.response_body)
+
+
+def headers_block(pairs):
+    return text_block(rules.headers_text(pairs))
+
+
+def text_block(text: str):
+    """Escaped, in a <pre>; JSON indented so an answer can be read."""
+    if not text:
+        return "—"
+    with contextlib.suppress(ValueError, RecursionError):  # not JSON: shown as it is
+        text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    return format_html('<pre class="ds24-payload">{}</pre>', text)
