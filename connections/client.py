@@ -211,7 +211,7 @@ class Ds24Client:
 
     def call(self, function: str, params: Mapping | None = None) -> dict:
         """Call an API function; returns its `data`, or raises a Ds24Error."""
-        if not FUNCTION_NAME.match(function):
+        if not FUNCTION_NAME.fullmatch(function):
             raise ValueError(f"not a Digistore24 API function name: {function!r}")
         fields = [*form_fields(params or {}), ("language", self.language)]
         response = self._exchange("POST", function, data=fields)
@@ -231,17 +231,17 @@ class Ds24Client:
         as it came, whatever its status; raises only when there is no answer (Unreachable).
         `body` is bytes as given, or form fields (a mapping is bracket-encoded as in call()).
         The key header is always the client's own, whatever `headers` say."""
-        if not FUNCTION_PATH.match(function):
+        if not FUNCTION_PATH.fullmatch(function):
             raise ValueError(f"not a function URL relative to the API base: {function!r}")
         if KEY_SEGMENT.search(function) or (self._api_key and self._api_key in function):
             # A key in the URL ends up in every proxy's and server's access log (§7.29).
             raise ValueError("the API key is sent in the X-DS-API-KEY header, never in the URL")
         method = method.upper()
-        if not HTTP_METHOD.match(method):
+        if not HTTP_METHOD.fullmatch(method):
             raise ValueError(f"not an HTTP method: {method!r}")
         headers = dict(headers or {})
         for name, value in headers.items():
-            if not HEADER_NAME.match(name) or "\r" in value or "\n" in value:
+            if not HEADER_NAME.fullmatch(name) or "\r" in value or "\n" in value:
                 raise ValueError(f"not a valid HTTP header: {name!r}")
         if isinstance(body, Mapping):
             body = form_fields(body)
