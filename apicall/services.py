@@ -1,6 +1,8 @@
-"""Workflows of the API-call console: recording a call in the history."""
+"""Workflows of the API-call console: running a call against Digistore24, and recording it in
+the history."""
 
 import re
+import time
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 from urllib.parse import urljoin, urlsplit
@@ -9,6 +11,9 @@ from django.conf import settings
 
 from apicall import rules
 from apicall.models import ApiCall
+from connections import client as ds24
+from connections.models import Connection
+from connections.services import connection_client, connection_learn_access
 
 REDACTED = "[redacted]"
 # A name part (split at anything but letters and digits) ending in one of these names a secret:
@@ -33,6 +38,68 @@ class Answer(Protocol):
 
 def is_secret_name(name: str) -> bool:
     return any(SECRET_PART.search(part) for part in re.split(r"[^a-z0-9]+", name.lower()))
+
+
+def apicall_run(
+    *,
+    connection: Connection,
+    method: str = "POST",
+    url: str,
+    headers=None,
+    query=None,
+    body=None,
+    confirm_write: bool = False,
+    user=None,
+    token=None,
+) -> ApiCall:
+    """Run one console call: the browser form and `POST /api/v1/calls/` both come here.
+
+    Raises rules.CallRefused, before anything is sent, for input the rules refuse (and for a
+    write on a key known to be read-only). Otherwise the call is sent as an interactive call
+    (one short budget, never retried: a person or a program is waiting), recorded, and returned;
+    `error` on the row is Digistore24's error (an error envelope, at any status), a timeout or
+    an unreachable server, as one readable sentence.
+    """
+    spec = rules.call_spec(
+        method=method,
+        url=url,
+        headers=headers,
+        query=query,
+        body=body,
+        confirm_write=confirm_write,
+        key_read_only=connection.access == Connection.Access.READ_ONLY,
+    )
+    started = time.monotonic()
+    with connection_client(connection=connection, interactive=True) as api:
+        try:
+            answer = api.request(
+                spec.method,
+                spec.function,
+                query=spec.query,
+                headers=dict(spec.headers),
+                body=spec.body,
+                max_bytes=settings.APICALL_MAX_RESPONSE_BYTES,
+            )
+        except ds24.Ds24Error as exc:
+            return apicall_record(
+                spec=spec, connection=connection, user=user, token=token, error=str(exc),
+                duration_ms=(time.monotonic() - started) * 1000, base_url=api.base_url,
+            )  # fmt: skip
+        error = ""
+        try:
+            api.data_of(spec.function, answer)
+        except ds24.Ds24Error as exc:
+            error = str(exc)
+            if isinstance(exc, ds24.PermissionDenied):
+                connection_learn_access(
+                    connection=connection, function=spec.function, allowed=False
+                )
+        else:
+            connection_learn_access(connection=connection, function=spec.function, allowed=True)
+    return apicall_record(
+        spec=spec, connection=connection, user=user, token=token, answer=answer, error=error,
+        base_url=api.base_url,
+    )  # fmt: skip
 
 
 def apicall_record(

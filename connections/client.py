@@ -215,7 +215,7 @@ class Ds24Client:
             raise ValueError(f"not a Digistore24 API function name: {function!r}")
         fields = [*form_fields(params or {}), ("language", self.language)]
         response = self._exchange("POST", function, data=fields)
-        return self._result(function, response)
+        return self.data_of(function, response)
 
     def request(
         self,
@@ -356,9 +356,9 @@ class Ds24Client:
             return Unreachable("Digistore24 is unreachable (the connection failed or was dropped)")
         return Unreachable(f"Digistore24 request failed ({type(exc).__name__})")
 
-    # --- reading an answer to call() ----------------------------------------------------------
+    # --- reading an answer: call(), and the console for what request() returned ---------------
 
-    def _result(self, function: str, response: RawResponse) -> dict:
+    def data_of(self, function: str, response: RawResponse) -> dict:
         """`data` of a success envelope at HTTP 200. Everything else raises: an error envelope
         (whatever the status), or an answer that is no envelope at all."""
         status = response.status

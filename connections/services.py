@@ -74,13 +74,16 @@ def connection_call(
         try:
             data = api.call(function, params)
         except ds24.PermissionDenied:
-            _learn_access(connection, function, Connection.Access.READ_ONLY)
+            connection_learn_access(connection=connection, function=function, allowed=False)
             raise
-    _learn_access(connection, function, Connection.Access.FULL)
+    connection_learn_access(connection=connection, function=function, allowed=True)
     return data
 
 
-def _learn_access(connection: Connection, function: str, access: str) -> None:
+def connection_learn_access(*, connection: Connection, function: str, allowed: bool) -> None:
+    """Record what a write's outcome says about the key: refused for lack of permission means
+    read-only, done means full access. Reads say nothing (every key may read)."""
+    access = Connection.Access.FULL if allowed else Connection.Access.READ_ONLY
     if catalogue.is_read(function) or connection.access == access:
         return
     Connection.objects.filter(pk=connection.pk).update(access=access)
