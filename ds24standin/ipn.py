@@ -88,12 +88,14 @@ class Connection:
 
 @dataclass
 class Delivery:
-    """One IPN the stand-in posted, and what came back (status None: no answer at all)."""
+    """One IPN the stand-in posts, and what came back: `finished` is False while it is in
+    flight; then `status` is the HTTP status, or None with an `error` when nothing answered."""
 
     ipn_id: str
     url: str
     event: str
     params: dict[str, str]  # as signed, without sha_sign
+    finished: bool = False
     status: int | None = None
     body: str = ""
     error: str = ""
@@ -104,6 +106,9 @@ class Delivery:
 
 
 class Notifier:
+    """Posts IPNs in background threads. `deliveries` lists each one from the moment it is
+    scheduled, so what was not sent is known as soon as the API call returns."""
+
     def __init__(self, *, timeout: float = 10):
         self.timeout = timeout
         self.deliveries: list[Delivery] = []
@@ -116,8 +121,10 @@ class Notifier:
         for connection in connections:
             if not connection.wants(event, product_id):
                 continue
+            # The sample gives the fields a real IPN has; the account's values replace its own.
             params = {
-                **base(**fields),
+                **base(),
+                **fields,
                 "event": event,
                 "ipn_config_id": connection.ipn_id,
                 "ipn_config_domain_id": connection.domain_id,
@@ -125,6 +132,8 @@ class Notifier:
                 "ipn_config_api_key_id": connection.key_id,
             }
             delivery = Delivery(connection.ipn_id, connection.ipn_url, event, params)
+            with self._changed:
+                self.deliveries.append(delivery)
             threading.Thread(
                 target=self._deliver, args=(delivery, connection.sha_passphrase), daemon=True
             ).start()
@@ -136,11 +145,11 @@ class Notifier:
         except requests.RequestException as exc:
             delivery.error = f"{type(exc).__name__}: {exc}"
         with self._changed:
-            self.deliveries.append(delivery)
+            delivery.finished = True
             self._changed.notify_all()
 
-    def wait(self, count: int, timeout: float = 15) -> list[Delivery]:
-        """The deliveries once at least `count` have finished (or `timeout` passed)."""
+    def wait(self, timeout: float = 15) -> list[Delivery]:
+        """All deliveries scheduled so far, once each has finished (or `timeout` passed)."""
         with self._changed:
-            self._changed.wait_for(lambda: len(self.deliveries) >= count, timeout)
+            self._changed.wait_for(lambda: all(d.finished for d in self.deliveries), timeout)
             return list(self.deliveries)

@@ -56,9 +56,10 @@ def named_params(function: catalogue.Function, flat: dict[str, str]) -> dict:
         if match:
             number = int(match[1])
             if not 1 <= number <= len(function.params):
+                count = len(function.params)
                 raise bad_params(
                     f"Invalid parameters for function call {function.name}(): it takes "
-                    f"{len(function.params)} arguments, arg{number} was given."
+                    f"{count} argument{'' if count == 1 else 's'}, arg{number} was given."
                 )
             base = function.params[number - 1].name
             key = base + (match[2] or "")

@@ -111,12 +111,12 @@ class StandIn:
 
     @property
     def deliveries(self) -> list[Delivery]:
-        """The IPNs posted so far (since the last reset), in the order they finished."""
+        """The IPNs posted since the last reset, finished or still in flight."""
         return list(self.api.notifier.deliveries)
 
-    def wait_for_deliveries(self, count: int, timeout: float = 15) -> list[Delivery]:
-        """The IPN deliveries once at least `count` have finished, or after `timeout` seconds."""
-        return self.api.notifier.wait(count, timeout)
+    def wait_for_deliveries(self, timeout: float = 15) -> list[Delivery]:
+        """The IPN deliveries once all posted so far have finished (or after `timeout`)."""
+        return self.api.notifier.wait(timeout)
 
     def calls(self, function: str | None = None) -> list[Request]:
         return [r for r in self.requests if function is None or r.function == function]
