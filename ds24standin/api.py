@@ -453,7 +453,7 @@ class Api:
     }
 
     def fn_listPurchases(self, p: Params) -> dict:
-        search = dict(p.object("search"))
+        search = p.search()
         transaction_type = search.pop("transaction_type", "")
         rows = matching(
             within(self.account.purchases, "created_at", *p.period()), search, self.PURCHASE_SEARCH
@@ -486,6 +486,8 @@ class Api:
     def fn_getPurchase(self, p: Params) -> dict:
         # One id: the purchase itself; several: an object keyed by id (getPurchase.yaml).
         wanted = [w.strip() for w in p.required("purchase_id").split(",") if w.strip()]
+        if not wanted:
+            raise bad_params("The parameter 'purchase_id' is required.")
         found = {w: self._purchase_view(self._purchase(w)) for w in wanted}
         return found[wanted[0]] if len(wanted) == 1 else found
 
@@ -498,7 +500,7 @@ class Api:
     def fn_listTransactions(self, p: Params) -> dict:
         rows = matching(
             within(self.account.transactions, "created_at", *p.period()),
-            p.object("search"),
+            p.search(),
             self.TRANSACTION_SEARCH,
         )
         rows = ordered(
@@ -514,7 +516,7 @@ class Api:
     def fn_listBuyers(self, p: Params) -> dict:
         rows = matching(
             within(self.account.buyers, "created_at", *p.period()),
-            p.object("search"),
+            p.search(),
             {
                 k: (lambda r, k=k: r[k])
                 for k in ("email", "first_name", "last_name", "country", "affiliate_name")
@@ -655,11 +657,11 @@ class Api:
     }
 
     def fn_listEtickets(self, p: Params) -> dict:
-        search = dict(p.object("search"))
+        search = p.search()
         # The event date range may come with the call or inside `search` (the docs say both).
         start, end = p.period(search if {"from", "to"} & set(search) else None)
         only_used = yes(search.pop("only_validated", ""))
-        search.pop("from", None), search.pop("to", None)
+        search = {name: value for name, value in search.items() if name not in ("from", "to")}
         rows = [
             r
             for r in matching(self.account.etickets, search, self.ETICKET_SEARCH)
@@ -676,11 +678,9 @@ class Api:
 
     def fn_validateEticket(self, p: Params) -> dict:
         # Digistore24 answers an invalid ticket with status=error inside a successful call.
-        try:
-            ticket = self.account.find(
-                self.account.etickets, "id", p.required("eticket_id"), "E-ticket"
-            )
-        except ApiError:
+        ticket_id = p.required("eticket_id")
+        ticket = next((t for t in self.account.etickets if t["id"] == ticket_id), None)
+        if ticket is None:
             return {"status": "error", "msg": "This e-ticket does not exist."}
         answer = {
             "eticket_location_id": ticket["location_id"],

@@ -102,6 +102,14 @@ class Params:
             raise bad_params(f"Parameter '{name}' must be given in bracket notation: {name}[…].")
         return value
 
+    def search(self) -> dict[str, str]:
+        """The `search[...]` filters, each a single value."""
+        search = self.object("search")
+        for name, value in search.items():
+            if isinstance(value, dict):
+                raise bad_params(f"search[{name}] must be a single value.")
+        return {name: str(value).strip() for name, value in search.items()}
+
     def number(self, name: str, default: int, low: int = 1, high: int = 10**9) -> int:
         text = self.text(name)
         try:

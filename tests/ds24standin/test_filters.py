@@ -93,6 +93,8 @@ def test_search_filters(standin):
     assert with_affiliate and all(p["affiliate_name"] for p in with_affiliate)
     refunded = ok(standin, "listPurchases", {"search[transaction_type]": "refund"})
     assert [p["id"] for p in refunded["purchase_list"]] == ["DEMO0010"]
+    nested = error(standin, "listPurchases", {"search[email][x]": "a"})[2]
+    assert nested == "search[email] must be a single value."
     message = error(standin, "listPurchases", {"search[colour]": "red"})[2]
     assert message.startswith("Unknown search field 'colour'; known: ")
 
