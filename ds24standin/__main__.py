@@ -1,6 +1,6 @@
 """Command line: `python -m ds24standin serve` runs the stand-in API; `send` posts IPNs.
 
-python -m ds24standin serve [--port 8100]
+python -m ds24standin serve [--port 8100] [--allow-local-ipn-urls]
 python -m ds24standin send URL --passphrase P [--event on_payment] [--count 1] [--interval 1]
 """
 
@@ -15,7 +15,7 @@ from ds24standin.server import DEMO_KEYS, StandIn
 
 
 def serve(args) -> int:
-    standin = StandIn().start(port=args.port)
+    standin = StandIn(allow_local_ipn_urls=args.allow_local_ipn_urls).start(port=args.port)
     print(f"Digistore24 stand-in API at {standin.api_url}", flush=True)
     for key, permission in DEMO_KEYS.items():
         print(f"  {permission:9} key: {key}", flush=True)
@@ -48,6 +48,11 @@ def main(argv=None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     serve_parser = commands.add_parser("serve", help="run the stand-in API")
     serve_parser.add_argument("--port", type=int, default=8100)
+    serve_parser.add_argument(
+        "--allow-local-ipn-urls",
+        action="store_true",
+        help="let ipnSetup register http:// and local URLs (Digistore24 refuses them)",
+    )
     send_parser = commands.add_parser("send", help="post signed IPNs to a URL")
     send_parser.add_argument("url")
     send_parser.add_argument("--passphrase", required=True)

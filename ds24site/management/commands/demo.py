@@ -91,8 +91,8 @@ class Command(OneLineErrorCommand):
             try:
                 requests.get(f"{settings.SITE_URL}/healthz", timeout=1)
                 return
-            except requests.ConnectionError:
-                time.sleep(0.2)
+            except (requests.ConnectionError, requests.Timeout):
+                time.sleep(0.2)  # still booting; a busy machine can take more than a second
         raise CommandError(f"the app did not answer at {settings.SITE_URL} within 30 seconds")
 
     def stream(self, webhooks, interval, stop):
