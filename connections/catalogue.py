@@ -489,10 +489,15 @@ _FUNCTIONS = (
              response=("trust_badges", "countdowns", "socialproof_bubbles", "socialproof_boxes",
                        "smartupgrade")),
     # Buyers, invoices and deliveries
+    # items, with page_no, page_size, item_count and page_count like the other paged lists:
+    # GoSuccess's newer response class says it mirrors Digistore24's listBuyers.yaml (their
+    # earlier buyer_list and their docs' buyers disagree, so those were guesses).
     Function("listBuyers", BUYERS, R, "Buyers of the account, paged.", _PAGE,
-             response=("buyers",)),  # unverified
+             response=("items",)),  # unverified: no Digistore24 page in the corpus shows it
+    # `buyer` wraps the record: GoSuccess's fixture of a real answer, and their live integration
+    # test, which asserts data.buyer.email is there.
     Function("getBuyer", BUYERS, R, "One buyer with address.",
-             (_p("buyer_id", INT, required=True),)),
+             (_p("buyer_id", INT, required=True),), response=("buyer",)),
     Function("updateBuyer", BUYERS, W, "Changes a buyer's contact details.",
              (_p("buyer_id", INT, required=True),
               _p("data", OBJ, required=True, fields=_BUYER_DATA)),

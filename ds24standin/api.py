@@ -75,13 +75,31 @@ IPN_TRANSACTIONS = (
     "all",
 )
 IPN_CATEGORIES = ("orders", "affiliations", "etickets", "customforms", "orderform")
+# billing_status in plain text, as stopRebilling and startRebilling add it (billing_status_msg).
+BILLING_STATUS_MSG = {
+    "paying": "Paying",
+    "aborted": "Payments aborted",
+    "unpaid": "Unpaid",
+    "reminding": "Reminding",
+    "completed": "Completed",
+}
+# Days from a transaction to the payout of its amount (the listCommissions page's example: 14).
+PAYOUT_DAYS = 14
 # ipnSetup's defaults per its documentation page (dev.digistore24.com/en/articles/61-ipnsetup).
 IPN_DEFAULT_TRANSACTIONS = ("payment", "refund", "chargeback", "payment_missed")
 
 
 def empty_answer(function: catalogue.Function) -> dict:
-    """An empty result of the function's documented shape: lists for plural names."""
+    """An empty result of the function's documented shape: lists for plural names, and an
+    empty map where `data` itself is the answer."""
+    if catalogue.DATA_ITSELF in function.response:
+        return {}
     return {key: [] if _is_plural(key) else "" for key in function.response}
+
+
+def choices_of(function: str, param: str) -> tuple[str, ...]:
+    """The values the catalogue allows for one parameter of a function."""
+    return next(p.choices for p in catalogue.get(function).params if p.name == param)
 
 
 def _is_plural(name: str) -> bool:
@@ -294,8 +312,11 @@ class Api:
 
     def fn_requestApiKey(self, p: Params) -> dict:
         permissions = p.required("permissions")
-        if permissions not in (READ_ONLY, FULL_ACCESS):
-            raise bad_params("permissions must be readonly or writable.")
+        allowed = choices_of("requestApiKey", "permissions")
+        if permissions not in allowed:
+            raise bad_params(f"permissions must be one of: {', '.join(allowed)}.")
+        # The function's page spells it read-only, the key settings readonly: the same access.
+        permissions = READ_ONLY if permissions == "read-only" else permissions
         for name in ("return_url", "cancel_url"):
             if p.text(name) and not p.text(name).startswith("https://"):
                 raise bad_params(f"{name} must be a public https URL.")
@@ -325,11 +346,13 @@ class Api:
     # --- IPN connections ------------------------------------------------------------------------
 
     def fn_ipnSetup(self, p: Params) -> dict:
-        url, domain_id = p.required("ipn_url"), p.required("domain_id")
+        # domain_id is optional (the OpenAPI file requires ipn_url, name and product_ids): without
+        # one, the key has a single connection, the one with the empty domain_id.
+        url, domain_id = p.required("ipn_url"), p.text("domain_id")
         self._check_ipn_url(url)
         categories = self._choices(p, "categories", IPN_CATEGORIES, ("orders",))
         transactions = self._choices(p, "transactions", IPN_TRANSACTIONS, IPN_DEFAULT_TRANSACTIONS)
-        product_ids = p.text("product_ids") or "all"
+        product_ids = p.required("product_ids")
         if product_ids != "all" and not re.fullmatch(r"\d+(,\d+)*", product_ids.replace(" ", "")):
             raise bad_params("product_ids must be 'all' or a comma separated list of product ids.")
         timing = p.text("timing") or "before_thankyou"
@@ -514,25 +537,18 @@ class Api:
         return page(copy.deepcopy(rows), p, "transaction_list")
 
     def fn_listBuyers(self, p: Params) -> dict:
-        rows = matching(
-            within(self.account.buyers, "created_at", *p.period()),
-            p.search(),
-            {
-                k: (lambda r, k=k: r[k])
-                for k in ("email", "first_name", "last_name", "country", "affiliate_name")
-            },
-        )
-        rows = sorted(rows, key=lambda r: r["created_at"], reverse=True)
-        return page(copy.deepcopy(rows), p, "buyers")
+        # Paging only: the official OpenAPI file gives listBuyers no filters.
+        rows = sorted(self.account.buyers, key=lambda r: r["created_at"], reverse=True)
+        return page(copy.deepcopy(rows), p, "items")
 
     def fn_getBuyer(self, p: Params) -> dict:
-        # Like getProduct and getPurchase, `data` is the record itself.
         buyer = self.account.find(self.account.buyers, "id", p.required("buyer_id"), "Buyer")
         purchases = [r["id"] for r in self.account.purchases if r["buyer"]["id"] == buyer["id"]]
-        return {**copy.deepcopy(buyer), "purchase_ids": purchases}
+        return {"buyer": {**copy.deepcopy(buyer), "purchase_ids": purchases}}
 
     def fn_refundTransaction(self, p: Params) -> dict:
         transaction_id = p.required("transaction_id")
+        _check_request_date(p)
         payment = self.account.find(self.account.transactions, "id", transaction_id, "Transaction")
         if payment["transaction_type"] != "payment":
             raise bad_params(
@@ -550,6 +566,7 @@ class Api:
 
     def fn_refundPurchase(self, p: Params) -> dict:
         purchase = self._purchase(p.required("purchase_id"))
+        _check_request_date(p)
         payments = [t for t in self._transactions_of(purchase["id"]) if self._refundable(t)]
         if not payments:
             raise bad_params(f"Purchase {purchase['id']} has no payment left to refund.")
@@ -560,10 +577,20 @@ class Api:
         }
 
     def fn_stopRebilling(self, p: Params) -> dict:
+        # The answer's keys are those of the function's page (dev.digistore24.com stopRebilling);
+        # the stand-in knows no minimum terms, so a stop is always effective now.
         purchase = self._rebilled(p.required("purchase_id"))
-        if purchase["rebilling_active"] == "Y":
+        modified = purchase["rebilling_active"] == "Y"
+        if modified:
             self._stop_rebilling(purchase, "by_operator", p.now)
-        return {"rebilling_active": "N"}
+        outcome = "have been stopped" if modified else "were already stopped"
+        return {
+            **self._rebilling_answer(purchase, modified, outcome),
+            "code": "stopped_now" if modified else "",
+            "is_cancelled_now": yn(modified),
+            "is_cancelled_later": "N",
+            "can_cancel_before": "",
+        }
 
     def fn_startRebilling(self, p: Params) -> dict:
         purchase = self._rebilled(p.required("purchase_id"))
@@ -579,7 +606,19 @@ class Api:
                 next_payment_at=(p.now + timedelta(days=data.REBILL_DAYS)).strftime("%Y-%m-%d"),
             )
             self._notify("on_rebill_resumed", purchase)
-        return {"rebilling_active": "Y"}
+            return self._rebilling_answer(purchase, True, "have been resumed")
+        return self._rebilling_answer(purchase, False, "are already active")
+
+    def _rebilling_answer(self, purchase: dict, modified: bool, outcome: str) -> dict:
+        """What stopRebilling and startRebilling both answer (their function pages)."""
+        return {
+            "modified": yn(modified),
+            "note": f"The payments of order {purchase['id']} {outcome}.",
+            "billing_status": purchase["billing_status"],
+            "billing_status_msg": BILLING_STATUS_MSG[purchase["billing_status"]],
+            "next_payment_at": purchase["next_payment_at"],
+            "rebilling_active": purchase["rebilling_active"],
+        }
 
     def _rebilled(self, purchase_id: str) -> dict:
         purchase = self._purchase(purchase_id)
@@ -658,10 +697,11 @@ class Api:
 
     def fn_listEtickets(self, p: Params) -> dict:
         search = p.search()
-        # The event date range may come with the call or inside `search` (the docs say both).
-        start, end = p.period(search if {"from", "to"} & set(search) else None)
+        # The event date range is search[from_date] and search[to_date], as the catalogue names
+        # them; listEtickets takes no parameter but `search`.
+        dates_of_event = {"from": search.pop("from_date", ""), "to": search.pop("to_date", "")}
+        start, end = p.period(dates_of_event)
         only_used = yes(search.pop("only_validated", ""))
-        search = {name: value for name, value in search.items() if name not in ("from", "to")}
         rows = [
             r
             for r in matching(self.account.etickets, search, self.ETICKET_SEARCH)
@@ -672,9 +712,11 @@ class Api:
         return {"etickets": copy.deepcopy(rows)}
 
     def fn_getEticket(self, p: Params) -> dict:
-        return copy.deepcopy(
-            self.account.find(self.account.etickets, "id", p.required("eticket_id"), "E-ticket")
+        # Wrapped in `eticket`, as the function's page shows its answer.
+        ticket = self.account.find(
+            self.account.etickets, "id", p.required("eticket_id"), "E-ticket"
         )
+        return {"eticket": copy.deepcopy(ticket)}
 
     def fn_validateEticket(self, p: Params) -> dict:
         # Digistore24 answers an invalid ticket with status=error inside a successful call.
@@ -771,29 +813,35 @@ class Api:
         }
 
     def fn_listCommissions(self, p: Params) -> dict:
+        # The account owner's amounts, one per transaction, in the shape of the function's page
+        # (dev.digistore24.com listCommissions): the vendor's share after VAT and affiliate.
+        kinds = {k.strip() for k in p.text("transaction_type").split(",") if k.strip()}
+        reasons = {k.strip() for k in p.text("commission_type").split(",") if k.strip()}
         rows = [
             t
             for t in within(self.account.transactions, "created_at", *p.period())
-            if t["affiliate_name"]
+            if (not kinds or "all" in kinds or t["transaction_type"] in kinds)
+            and (not reasons or "all" in reasons or "merchant_share" in reasons)
+            and (not p.text("purchase_id") or t["purchase_id"] == p.text("purchase_id"))
         ]
-        for name in ("transaction_type", "purchase_id"):
-            if p.text(name):
-                rows = [t for t in rows if t[name] == p.text(name)]
-        commissions = [
+        items = [
             {
+                "id": t["id"],
+                "created_at": t["created_at"],
+                "amount": money(
+                    Decimal(t["amount"]) - Decimal(t["vat_amount"]) - Decimal(t["amount_affiliate"])
+                ),
+                "currency": t["currency"],
+                "reason": "merchant_share",
+                "schedule_payout_at": (
+                    dates.read(t["created_at"]) + timedelta(days=PAYOUT_DAYS)
+                ).strftime("%Y-%m-%d"),
                 "transaction_id": t["id"],
                 "purchase_id": t["purchase_id"],
-                "created_at": t["created_at"],
-                "transaction_type": t["transaction_type"],
-                "commission_type": "affiliate",
-                "affiliate_name": t["affiliate_name"],
-                "product_id": t["product_id"],
-                "amount": t["amount_affiliate"],
-                "currency": t["currency"],
             }
             for t in sorted(rows, key=lambda t: t["created_at"], reverse=True)
         ]
-        return page(commissions, p, "commission_list")
+        return page(items, p, "items")
 
     def fn_statsAffiliateToplist(self, p: Params) -> dict:
         rows = [
@@ -814,6 +862,13 @@ class Api:
                 for n, ((name, currency), bucket) in enumerate(ranked, 1)
             ]
         }
+
+
+def _check_request_date(p: Params) -> None:
+    """request_date (when the buyer asked for the refund) is a DATE; the stand-in grants every
+    refund, so it only refuses a value that is not one."""
+    if p.text("request_date"):
+        p.moment(p.text("request_date"))
 
 
 class _SalesSum:

@@ -150,7 +150,9 @@ def test_unknown_functions_are_not_reads():
             "number_of_unlocked_lectures", "total_number_of_lectures",
         ]),
         ("createEticket", ["buyer", "product_id", "location_id", "template_id", "date"]),
-        ("ipnSetup", ["ipn_url", "name", "product_ids"]),
+        ("ipnSetup", ["ipn_url", "name", "product_ids"]),  # the OpenAPI file: no domain_id
+        ("ipnInfo", []),
+        ("ipnDelete", ["domain_id"]),
         ("requestApiKey", ["permissions", "return_url"]),
         ("retrieveApiKey", ["token"]),
         ("refundTransaction", ["transaction_id"]),
@@ -228,6 +230,35 @@ def test_every_list_function_names_the_key_that_carries_its_list():
     assert catalogue.FUNCTIONS["listPurchases"].response[0] == "purchase_list"
     assert catalogue.FUNCTIONS["listTransactions"].response[0] == "transaction_list"
     assert catalogue.FUNCTIONS["listProducts"].response[0] == "products"
+
+
+def test_data_itself_is_the_whole_answer_or_nothing():
+    # DATA_ITSELF means `data` is the answer as a whole, so it cannot sit beside named keys.
+    whole = sorted(f.name for f in catalogue._FUNCTIONS if catalogue.DATA_ITSELF in f.response)
+    assert whole == ["getGlobalSettings", "getProduct", "listCountries", "listCurrencies"]
+    for name in whole:
+        assert catalogue.FUNCTIONS[name].response == (catalogue.DATA_ITSELF,)
+
+
+@pytest.mark.parametrize(
+    "name, response",
+    [
+        # The function pages on dev.digistore24.com show these answers.
+        ("getEticket", ("eticket",)),
+        ("listCommissions", ("items",)),
+        ("stopRebilling", (
+            "modified", "rebilling_active", "billing_status", "next_payment_at", "note", "code",
+        )),
+        ("startRebilling", (
+            "modified", "rebilling_active", "billing_status", "next_payment_at", "note",
+        )),
+        # GoSuccess's response classes (see the catalogue's comments).
+        ("listBuyers", ("items",)),
+        ("getBuyer", ("buyer",)),
+    ],
+)  # fmt: skip
+def test_response_keys_of_known_functions(name, response):
+    assert catalogue.FUNCTIONS[name].response == response
 
 
 def test_every_entry_is_well_formed():

@@ -109,12 +109,14 @@ def test_access_level_is_learned_from_writes(ds24):
     read_only, full = make("RO", READ_ONLY_KEY), make("Full", FULL_KEY)
     connection_call(connection=full, function="listPurchases", interactive=False)
     assert Connection.objects.get(pk=full.pk).access == ""  # a read tells nothing
-    setup = {"domain_id": "shop", "ipn_url": "https://shop.example.com/ipn/", "name": "Shop"}
-    data = connection_call(connection=full, function="ipnSetup", params=setup, interactive=True)
-    assert data["created"] == "Y"
+    # ipnDelete of a domain_id never registered: a write that changes nothing (ipnSetup would
+    # have the stand-in check a public URL by GET, as Digistore24 does).
+    delete = {"domain_id": "never-registered"}
+    data = connection_call(connection=full, function="ipnDelete", params=delete, interactive=True)
+    assert data["modified"] == "N"
     assert Connection.objects.get(pk=full.pk).access == "full"
     with pytest.raises(PermissionDenied):
-        connection_call(connection=read_only, function="ipnSetup", params=setup, interactive=True)
+        connection_call(connection=read_only, function="ipnDelete", params=delete, interactive=True)
     assert Connection.objects.get(pk=read_only.pk).access == "readonly"
 
 

@@ -52,12 +52,6 @@ def error(standin, function, params=None, key=None) -> tuple[int, int, str]:
     return status, envelope["code"], envelope["message"]
 
 
-def needs(*names: str):
-    """Skip until the catalogue lists these functions (the committed one has the core nine)."""
-    missing = [name for name in names if catalogue.get(name) is None]
-    return pytest.mark.skipif(bool(missing), reason=f"not in the catalogue yet: {missing}")
-
-
 def payment_of(standin, order_id: str) -> str:
     return next(
         t["id"]

@@ -6,7 +6,7 @@ import pytest
 
 from ds24standin.server import StandIn
 from tests.conftest import FULL_KEY, PASSPHRASE
-from tests.ds24standin.conftest import error, needs, ok, payment_of
+from tests.ds24standin.conftest import error, ok, payment_of
 from webhooks import signing
 from webhooks.models import Event
 from webhooks.services import webhook_create
@@ -16,6 +16,7 @@ def register(standin, receiver, domain_id="shop", **settings) -> dict:
     params = {
         "ipn_url": receiver.url(f"/{domain_id}"),
         "name": domain_id,
+        "product_ids": "all",
         "domain_id": domain_id,
         "sha_passphrase": PASSPHRASE,
         **settings,
@@ -40,7 +41,18 @@ def test_ipn_setup_random_passphrase_info_and_update(standin, receiver):
     assert receiver.posts == [], "registering sends no IPN (DS24 only checks the URL by GET)"
 
 
-@needs("ipnDelete")
+def test_ipn_setup_without_domain_id_is_the_keys_one_connection(standin, receiver):
+    # The OpenAPI file requires ipn_url, name and product_ids; domain_id is optional.
+    params = {"ipn_url": receiver.url("/plain"), "name": "Plain", "product_ids": "100"}
+    assert ok(standin, "ipnSetup", params)["created"] == "Y"
+    assert ok(standin, "ipnSetup", {**params, "product_ids": "all"})["updated"] == "Y"
+    info = ok(standin, "ipnInfo")
+    assert (info["have_settings"], info["domain_id"], info["product_ids"]) == ("Y", "", "all")
+    assert ok(standin, "ipnInfo", {"domain_id": "shop"}) == {"have_settings": "N"}
+    del params["product_ids"]
+    assert error(standin, "ipnSetup", params)[2] == "The parameter 'product_ids' is required."
+
+
 def test_ipn_delete(standin, receiver):
     register(standin, receiver)
     assert ok(standin, "ipnDelete", {"domain_id": "shop"}) == {"modified": "Y"}
@@ -73,7 +85,9 @@ def test_ipn_setup_positional_as_the_php_connector_sends_it(standin, receiver):
 def test_refund_changes_the_order_and_posts_a_signed_on_refund(standin, receiver):
     register(standin, receiver)
     payment = payment_of(standin, "DEMO0003")
-    answer = ok(standin, "refundTransaction", {"transaction_id": payment})
+    undated = {"transaction_id": payment, "request_date": "soon"}
+    assert error(standin, "refundTransaction", undated)[2].startswith("Invalid date 'soon'")
+    answer = ok(standin, "refundTransaction", {"transaction_id": payment, "request_date": "-2d"})
     refund_id = answer["refund_transaction_id"]
     assert refund_id in answer["note"]
 
@@ -110,14 +124,19 @@ def test_refund_changes_the_order_and_posts_a_signed_on_refund(standin, receiver
     assert params["ipn_config_api_key_id"] == FULL_KEY.partition("-")[0]
 
 
-@needs("stopRebilling")
 def test_each_connection_gets_only_what_it_registered_for(standin, receiver):
     register(standin, receiver, "everything", transactions="all")
     register(standin, receiver, "defaults")  # payment, refund, chargeback, payment_missed
     register(standin, receiver, "other-product", transactions="all", product_ids="100,101")
     register(standin, receiver, "tickets-only", categories="etickets")
 
-    assert ok(standin, "stopRebilling", {"purchase_id": "DEMO0002"}) == {"rebilling_active": "N"}
+    stopped = ok(standin, "stopRebilling", {"purchase_id": "DEMO0002"})
+    assert (stopped["modified"], stopped["code"], stopped["rebilling_active"]) == (
+        "Y",
+        "stopped_now",
+        "N",
+    )
+    assert (stopped["billing_status"], stopped["next_payment_at"]) == ("aborted", "")
     # Decided when the call returns: only `everything` wants on_rebill_cancelled for product 102.
     assert [d.url.rsplit("/", 1)[1] for d in standin.deliveries] == ["everything"]
     [delivery] = standin.wait_for_deliveries()
@@ -132,7 +151,7 @@ def test_each_connection_gets_only_what_it_registered_for(standin, receiver):
     purchase = ok(standin, "getPurchase", {"purchase_id": "DEMO0002"})
     assert (purchase["rebilling_active"], purchase["billing_stop_reason"]) == ("N", "by_operator")
     # Stopping again changes nothing and posts nothing.
-    ok(standin, "stopRebilling", {"purchase_id": "DEMO0002"})
+    assert ok(standin, "stopRebilling", {"purchase_id": "DEMO0002"})["modified"] == "N"
     assert len(standin.deliveries) == 1
 
     ok(standin, "refundTransaction", {"transaction_id": payment_of(standin, "DEMO0002")})
@@ -146,10 +165,15 @@ def test_each_connection_gets_only_what_it_registered_for(standin, receiver):
     )
 
 
-@needs("startRebilling", "refundPurchase", "validateEticket")
 def test_rebilling_resumed_refunded_purchase_and_ticket_use(standin, receiver):
     register(standin, receiver, transactions="all", categories="orders,etickets")
-    assert ok(standin, "startRebilling", {"purchase_id": "DEMO0008"}) == {"rebilling_active": "Y"}
+    resumed = ok(standin, "startRebilling", {"purchase_id": "DEMO0008"})
+    assert (resumed["modified"], resumed["rebilling_active"], resumed["billing_status"]) == (
+        "Y",
+        "Y",
+        "paying",
+    )
+    assert resumed["next_payment_at"] and resumed["billing_status_msg"] == "Paying"
     answer = ok(standin, "refundPurchase", {"purchase_id": "DEMO0014"})
     ticket = standin.account.etickets[0]["id"]
     ok(standin, "validateEticket", {"eticket_id": ticket, "template_id": "5", "location_id": "77"})
@@ -174,6 +198,7 @@ def test_failed_delivery_is_recorded(standin, receiver):
         {
             "ipn_url": receiver.url("/gone"),
             "name": "Gone",
+            "product_ids": "all",
             "domain_id": "gone",
             "sha_passphrase": PASSPHRASE,
         },
@@ -199,10 +224,11 @@ def test_failed_delivery_is_recorded(standin, receiver):
     ],
 )
 def test_digistore24_refuses_http_and_local_ipn_urls(url, message):
-    standin = StandIn().start()  # as Digistore24 itself: local URLs not allowed
+    # As Digistore24 itself: local URLs not allowed; errors with their 4xx status.
+    standin = StandIn(errors="status").start()
     try:
         status, code, text = error(
-            standin, "ipnSetup", {"ipn_url": url, "name": "x", "domain_id": "x"}
+            standin, "ipnSetup", {"ipn_url": url, "name": "x", "product_ids": "all"}
         )
     finally:
         standin.stop()
@@ -210,7 +236,7 @@ def test_digistore24_refuses_http_and_local_ipn_urls(url, message):
 
 
 def test_ipn_url_must_answer_the_get_check(standin, receiver):
-    params = {"name": "x", "domain_id": "x"}
+    params = {"name": "x", "product_ids": "all", "domain_id": "x"}
     missing = error(standin, "ipnSetup", {**params, "ipn_url": receiver.url("/missing")})[2]
     assert missing.startswith("The IPN URL answered HTTP 404 to a GET")
     closed = receiver.url("/ipn").replace(str(receiver.server.server_address[1]), "9")
@@ -233,7 +259,13 @@ def test_the_app_receiver_accepts_the_stand_ins_refund(standin, live_server):
     ok(
         standin,
         "ipnSetup",
-        {"ipn_url": url, "name": "ds24site", "domain_id": "ds24site", "sha_passphrase": PASSPHRASE},
+        {
+            "ipn_url": url,
+            "name": "ds24site",
+            "product_ids": "all",
+            "domain_id": "ds24site",
+            "sha_passphrase": PASSPHRASE,
+        },
     )
     payment = payment_of(standin, "DEMO0005")
     refund_id = ok(standin, "refundTransaction", {"transaction_id": payment})[
