@@ -217,12 +217,6 @@ class FunctionCallForm(CallForm):
         self.params[name] = param
         return name
 
-    @property
-    def plain_fields(self):
-        return [
-            self[name] for name in ("connection", "extra", "confirm_write") if name in self.fields
-        ]
-
     def grouped(self):
         """(fieldset, bound fields) for the template."""
         return [(fieldset, [self[name] for name in fieldset.fields]) for fieldset in self.fieldsets]
@@ -257,7 +251,7 @@ class FunctionCallForm(CallForm):
         except forms.ValidationError as exc:
             self.add_error(name, exc)
         else:
-            self.cleaned_data[name] = [(f"{name}[{key}]", value) for key, value in pairs]
+            self.cleaned_data[name] = [(member_name(name, key), value) for key, value in pairs]
 
     def _pairs(self, text: str) -> rules.Pairs:
         """name=value lines (or a JSON object) read as the rules read a request body."""
@@ -302,15 +296,23 @@ class FunctionCallForm(CallForm):
                 initial[name] = value
                 continue
             owner, _, key = name.partition("[")
+            key = key.removesuffix("]")
             owner_param = form.params.get(owner)
-            if owner_param is not None and owner_param.type is Type.OBJECT and key:
-                free.setdefault(owner, []).append((key.removesuffix("]"), value))
+            if owner_param and owner_param.type is Type.OBJECT and key and "[" not in key:
+                free.setdefault(owner, []).append((key, value))
             else:
                 extra.append((name, value))
         initial.update({owner: rules.body_text(pairs) for owner, pairs in free.items()})
         if extra:
             initial["extra"] = rules.body_text(extra)
         return initial
+
+
+def member_name(name: str, key: str) -> str:
+    """A free-form object's member as sent: placeholders + seat -> placeholders[seat]; a JSON
+    object's nested member (read as key[member]) -> placeholders[key][member]."""
+    head, bracket, rest = key.partition("[")
+    return f"{name}[{head}]{bracket}{rest}"
 
 
 def sent_pairs(call: ApiCall) -> rules.Pairs:

@@ -246,6 +246,15 @@ def test_free_form_objects_and_other_parameters(operator, shop, ds24):
     }  # fmt: skip
 
 
+def test_a_free_form_object_takes_json_too(operator, shop, ds24):
+    run(operator, shop, function="createBuyUrl", product_id="101",
+        placeholders='{"seat": {"row": "B", "no": 12}}', confirm_write="on")  # fmt: skip
+    (sent,) = ds24.calls("createBuyUrl")
+    assert sent.params == {
+        "product_id": "101", "placeholders[seat][row]": "B", "placeholders[seat][no]": "12"
+    }  # fmt: skip
+
+
 def test_a_broken_free_form_line_is_its_fields_error(operator, shop, ds24):
     response = run(operator, shop, function="createBuyUrl", product_id="101",
                    placeholders="no equals sign", confirm_write="on")  # fmt: skip
