@@ -3,10 +3,11 @@ import json
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.urls import path
 from django.utils.html import format_html
 
-from apicall import rules
-from apicall.models import ApiCall
+from apicall import rules, views
+from apicall.models import ApiCall, ApiConsole
 from connections import catalogue
 from ds24site.admin_tools import ExactFilter, ReadOnlyAdmin
 
@@ -94,6 +95,14 @@ class ApiCallAdmin(ReadOnlyAdmin):
         ),
     ]
 
+    def get_urls(self):
+        csv = path(
+            "<uuid:public_id>/csv/",
+            self.admin_site.admin_view(views.call_csv),
+            name="apicall_apicall_csv",
+        )
+        return [csv, *super().get_urls()]
+
     def get_queryset(self, request):
         # Bodies are capped but still large: the list does not need them; a detail page loads
         # its own.
@@ -145,3 +154,39 @@ def text_block(text: str):
     with contextlib.suppress(ValueError, RecursionError):  # not JSON: shown as it is
         text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
     return format_html('<pre class="ds24-payload">{}</pre>', text)
+
+
+@admin.register(ApiConsole)
+class ApiConsoleAdmin(admin.ModelAdmin):
+    """The console's entry in the admin index, beside the history (a proxy model, so it is
+    listed like one): its one page is apicall.views.console, for users with use_console."""
+
+    def get_urls(self):
+        console = self.admin_site.admin_view(self.console_view)
+        return [path("", console, name="apicall_apiconsole_changelist")]
+
+    def console_view(self, request):
+        return views.console(request, admin_site=self.admin_site)
+
+    def has_module_permission(self, request):
+        return request.user.has_perm(views.USE_CONSOLE)
+
+    def get_model_perms(self, request):
+        return {
+            "add": False,
+            "change": False,
+            "delete": False,
+            "view": self.has_module_permission(request),
+        }
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -19,6 +19,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from ds24site.admin_tools import ObjectActionsMixin, ReadOnlyAdmin, SafeChangeListMixin
+from ds24site.csv_export import spreadsheet_safe
 from webhooks import ipn, samples
 from webhooks.admin_filters import EventTypeFilter, KindFilter, ModeFilter, ReceivedFilter
 from webhooks.models import (
@@ -347,13 +348,6 @@ def payload_column(key: str, description: str):
 
     column.__name__ = key
     return column
-
-
-def spreadsheet_safe(value):
-    """Payload text is untrusted: keep spreadsheets from running it as a formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 @admin.register(Event)
