@@ -260,7 +260,7 @@ class WebhookAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin):
                 ("rotate-passphrase", "rotate_passphrase", self.rotate_passphrase_view),
                 ("register", "register", self.register_view),
                 ("check-registration", "check_registration", self.check_registration_view),
-                ("unregister", "unregister", self.unregister_view),
+                ("remove-from-ds24", "remove_from_ds24", self.remove_from_ds24_view),
             ),
             *super().get_urls(),
         ]
@@ -408,7 +408,7 @@ class WebhookAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin):
             )
         return redirect(change_url(webhook))
 
-    def unregister_view(self, request, object_id):
+    def remove_from_ds24_view(self, request, object_id):
         webhook = self.changeable_object(request, object_id)
         if problem := webhook_unregister_problem(webhook=webhook):
             self.message_user(request, f"Not removed: {problem}", messages.ERROR)

@@ -23,6 +23,7 @@ KIND_AFFILIATIONS = "affiliations"
 KIND_ALL = "all"
 
 ORDERS = "orders"  # ipnSetup's category of the order events
+ALL_PRODUCTS = "all"  # ipnSetup's product_ids for no restriction
 
 
 @dataclass(frozen=True)

@@ -423,7 +423,7 @@ def webhook_register(
         params={
             "ipn_url": webhook.get_receive_url(),
             "name": f"{webhook.name} (ds24site)",
-            "product_ids": webhook.product_ids or "all",
+            "product_ids": webhook.product_ids or ipn.ALL_PRODUCTS,
             "domain_id": webhook.ds24_domain_id,
             "categories": ",".join(categories),
             # None leaves Digistore24's default (only order events have transactions).
