@@ -340,6 +340,10 @@ class WebhookAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin):
             return redirect(change_url(webhook))
         if request.method != "POST":
             categories, transactions = ipn.ipn_setup_scope(webhook.kind, webhook.events)
+            scope = ", ".join(categories)
+            if transactions:
+                scope += f" (order events: {', '.join(transactions)})"
+            products = f"products {webhook.product_ids}" if webhook.product_ids else "all products"
             return self._confirmation_page(
                 request,
                 webhook,
@@ -347,9 +351,8 @@ class WebhookAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin):
                 if webhook.registered
                 else "Register in Digistore24?",
                 explanation=f"With the connection \u201c{connection}\u201d, Digistore24 is "
-                f"asked (ipnSetup) to post {', '.join(transactions or categories)} IPNs for "
-                f"{'products ' + webhook.product_ids if webhook.product_ids else 'all products'} "
-                f"to {webhook.get_receive_url()}, signed with this webhook's passphrase. "
+                f"asked (ipnSetup) to post the IPNs for {scope} of {products} to "
+                f"{webhook.get_receive_url()}, signed with this webhook's passphrase. "
                 "Digistore24 first checks that the URL answers.",
                 button="Yes, register it",
                 offer_random_passphrase=True,
