@@ -5,6 +5,7 @@ refund has to arrive as an event of the webhook."""
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.core.exceptions import ValidationError
 from django.db.models import ProtectedError
 from django.test import Client
 from django.urls import reverse
@@ -385,3 +386,20 @@ def test_check_is_a_post(ds24, client, payments):
 def test_a_registered_webhook_cannot_be_deleted(standin, client, connection, payments):
     webhook_register(webhook=payments, connection=connection)
     assert login(client).get(admin_url("delete", payments)).status_code == 403
+
+
+@pytest.mark.parametrize(("entered", "stored"), [("101, 102", "101,102"), ("", "")])
+def test_product_ids_are_digits_separated_by_commas(db, entered, stored):
+    webhook = webhook_create(name="W", kind="payments", passphrase=PASSPHRASE)
+    webhook.product_ids = entered
+    webhook.full_clean()
+    assert webhook.product_ids == stored
+
+
+@pytest.mark.parametrize("entered", ["all", "101;102", "101,", "abc"])
+def test_other_product_ids_are_a_form_error(db, entered):
+    webhook = webhook_create(name="W", kind="payments", passphrase=PASSPHRASE)
+    webhook.product_ids = entered
+    with pytest.raises(ValidationError) as invalid:
+        webhook.full_clean()
+    assert "product_ids" in invalid.value.message_dict
