@@ -406,8 +406,12 @@ class WebhookAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin):
                 messages.WARNING,
             )
         else:
+            changed = ""
+            if webhook.ds24_registered:
+                when = timezone.localtime(webhook.ds24_registered)
+                changed = f" Last registered from here: {when:%Y-%m-%d %H:%M}."
             self.message_user(
-                request, f"Digistore24 has this webhook's IPN connection. {details}".strip()
+                request, f"Digistore24 has this webhook's IPN connection.{changed} {details}"
             )
         return redirect(change_url(webhook))
 

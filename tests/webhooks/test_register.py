@@ -311,7 +311,9 @@ def test_register_and_remove_from_the_webhook_page(standin, client, connection, 
 
     checked = client.post(admin_url("check_registration", payments), follow=True)
     [message] = messages_of(checked)
-    assert message.startswith("Digistore24 has this webhook's IPN connection.")
+    assert message.startswith(
+        "Digistore24 has this webhook's IPN connection. Last registered from here: "
+    )
     assert f"ipn_url: {payments.get_receive_url()}" in message
 
     assert "Yes, remove it" in client.get(admin_url("remove_from_ds24", payments)).content.decode()
