@@ -137,6 +137,9 @@ IPN_MAX_BODY_BYTES = env.int("IPN_MAX_BODY_BYTES", default=256 * 1024)
 REJECTED_KEEP = env.int("REJECTED_KEEP", default=1000)
 # Days events and rejected deliveries are kept by `pruneevents`; unset keeps them forever.
 EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=None)
+# Register webhooks whose receive URL is http:// or local (Register in Digistore24). Only for
+# the stand-in (`make demo`, the tests): Digistore24 itself refuses such URLs.
+DS24_IPN_ALLOW_LOCAL_URLS = env.bool("DS24_IPN_ALLOW_LOCAL_URLS", default=False)
 
 # --- Digistore24 API -------------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ os.environ["DEBUG"] = "false"
 os.environ["STATICFILES_STORAGE"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
 # Plain-http test requests; tests of the redirect turn it on.
 os.environ["SECURE_SSL_REDIRECT"] = "false"
-for name in ("TRUSTED_PROXIES", "IPN_MAX_BODY_BYTES"):
+for name in ("TRUSTED_PROXIES", "IPN_MAX_BODY_BYTES", "DS24_IPN_ALLOW_LOCAL_URLS"):
     os.environ.pop(name, None)
 
 # Whitenoise warns about a missing STATIC_ROOT on every request otherwise.

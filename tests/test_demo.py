@@ -1,5 +1,6 @@
 """`manage.py demo` (what `make demo` runs): the app, the stand-in, a verified demo connection,
-webhooks of each kind and signed IPNs that arrive, end to end in real processes."""
+webhooks of each kind registered in the stand-in, a refund the stand-in reports by IPN, and
+signed IPNs that arrive, end to end in real processes."""
 
 import os
 import socket
@@ -48,13 +49,16 @@ def test_demo_runs_end_to_end(tmp_path):
     assert f"ds24site demo: http://127.0.0.1:{port}/admin/" in out
     for name in ("Demo payments", "Demo e-tickets", "Demo affiliations"):
         assert f"connection_test  -> {name}: HTTP 200 'OK'" in out
+        assert f"Registered {name} in the stand-in (IPN id " in out
+    assert f"{'on_refund':16} -> Demo payments: HTTP 200 'OK' (sent by the stand-in)" in out
     assert "HTTP 4" not in out and "HTTP 5" not in out and "not delivered" not in out
 
     counted = manage(
         "shell", "--no-imports", "-c",
-        "from webhooks.models import Event; from connections.models import Connection; "
+        "from webhooks.models import Event, Webhook; from connections.models import Connection; "
         "print(Event.objects.filter(signature='verified').count() >= 6, "
         "Event.objects.exclude(event='connection_test').exists(), "
+        "Webhook.objects.filter(ds24_registered__isnull=False).count() == 3, "
         "Connection.objects.get().status)",
     )  # fmt: skip
-    assert counted.stdout.split() == ["True", "True", "verified"], counted.stderr
+    assert counted.stdout.split() == ["True", "True", "True", "verified"], counted.stderr

@@ -18,6 +18,7 @@ from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
+from connections import client as ds24
 from ds24site.admin_tools import ObjectActionsMixin, ReadOnlyAdmin, SafeChangeListMixin
 from ds24site.csv_export import spreadsheet_safe
 from webhooks import ipn, samples
@@ -30,7 +31,17 @@ from webhooks.models import (
     RejectedDelivery,
     Webhook,
 )
-from webhooks.services import delivery_reverify, event_notify, webhook_send_test
+from webhooks.services import (
+    NotRegistrable,
+    delivery_reverify,
+    event_notify,
+    webhook_register,
+    webhook_register_problem,
+    webhook_registration,
+    webhook_send_test,
+    webhook_unregister,
+    webhook_unregister_problem,
+)
 from webhooks.setup_guide import setup_steps
 
 
@@ -72,7 +83,16 @@ class WebhookForm(forms.ModelForm):
 
     class Meta:
         model = Webhook
-        fields = ["name", "kind", "connection", "events", "passphrase", "accept_unsigned", "active"]
+        fields = [
+            "name",
+            "kind",
+            "connection",
+            "events",
+            "product_ids",
+            "passphrase",
+            "accept_unsigned",
+            "active",
+        ]
         widgets = {
             "passphrase": CopyableTextInput(attrs={"size": 64, "autocomplete": "off"}),
         }
@@ -109,10 +129,14 @@ class WebhookAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin):
         "last_rejected",
         "event_count",
         "rejected_count",
+        "registration",
     ]
     fieldsets = [
-        (None, {"fields": ["name", "kind", "connection", "events", "active"]}),
-        ("Digistore24 IPN settings", {"fields": ["receive_url", "passphrase", "accept_unsigned"]}),
+        (None, {"fields": ["name", "kind", "connection", "events", "product_ids", "active"]}),
+        (
+            "Digistore24 IPN settings",
+            {"fields": ["receive_url", "passphrase", "accept_unsigned", "registration"]},
+        ),
         (
             "Activity",
             {
@@ -137,8 +161,9 @@ class WebhookAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         """A webhook with events cannot be deleted (they are kept); deactivate it instead.
-        Refusing here also spares the delete page from listing millions of events."""
-        if obj is not None and obj.event_set.exists():
+        Refusing here also spares the delete page from listing millions of events. Nor can a
+        webhook registered in Digistore24, which would go on posting to its dead URL."""
+        if obj is not None and (obj.registered or obj.event_set.exists()):
             return False
         return super().has_delete_permission(request, obj)
 
@@ -192,6 +217,19 @@ class WebhookAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin):
             url,
         )
 
+    @admin.display(description="Registered in Digistore24")
+    def registration(self, webhook):
+        if not webhook.registered:
+            return "No" if webhook.pk else "—"
+        return format_html(
+            "Yes, with the connection <strong>{}</strong> on {} (IPN id {}, domain id <code>{}"
+            "</code>). Registering again updates it there.",
+            webhook.ds24_connection,
+            timezone.localtime(webhook.ds24_registered).strftime("%Y-%m-%d %H:%M"),
+            webhook.ds24_ipn_id or "?",
+            webhook.ds24_domain_id,
+        )
+
     def get_fieldsets(self, request, obj=None):
         """The passphrase is enough to forge IPNs: only those who may change the webhook see it."""
         fieldsets = super().get_fieldsets(request, obj)
@@ -207,6 +245,12 @@ class WebhookAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin):
             reveal = self.has_change_permission(request, obj)
             context["setup_steps"] = setup_steps(obj, reveal_passphrase=reveal)
             context["sample_event"] = samples.SAMPLE_FOR_KIND[obj.kind].__name__
+            context["register_problem"] = webhook_register_problem(
+                webhook=obj, connection=obj.connection
+            )
+            context["unregister_problem"] = obj.registered and webhook_unregister_problem(
+                webhook=obj
+            )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_urls(self):
@@ -215,6 +259,9 @@ class WebhookAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin):
                 ("send-test", "send_test", self.send_test_view),
                 ("regenerate-url", "regenerate_url", self.regenerate_url_view),
                 ("rotate-passphrase", "rotate_passphrase", self.rotate_passphrase_view),
+                ("register", "register", self.register_view),
+                ("check-registration", "check_registration", self.check_registration_view),
+                ("remove-from-ds24", "remove_from_ds24", self.remove_from_ds24_view),
             ),
             *super().get_urls(),
         ]
@@ -270,15 +317,147 @@ class WebhookAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin):
             self.log_change(request, webhook, title.removesuffix("?"))
             self.message_user(request, done, messages.WARNING)
             return redirect(change_url(webhook))
+        return self._confirmation_page(
+            request, webhook, title=title, explanation=explanation, button=button
+        )
+
+    def _confirmation_page(self, request, webhook, **context):
         context = {
             **self.admin_site.each_context(request),
-            "title": title,
-            "explanation": explanation,
-            "button": button,
+            **context,
             "opts": self.opts,
             "original": webhook,
         }
         return TemplateResponse(request, "admin/webhooks/webhook/confirm.html", context)
+
+    # Registration in Digistore24: each button calls Digistore24 once while the person waits
+    # (webhooks.services), and says the outcome, or Digistore24's refusal, in one message.
+
+    def register_view(self, request, object_id):
+        webhook = self.changeable_object(request, object_id)
+        connection = webhook.connection
+        if problem := webhook_register_problem(webhook=webhook, connection=connection):
+            self.message_user(request, f"Not registered: {problem}", messages.ERROR)
+            return redirect(change_url(webhook))
+        if request.method != "POST":
+            categories, transactions = ipn.ipn_setup_scope(webhook.kind, webhook.events)
+            scope = ", ".join(categories)
+            if transactions:
+                scope += f" (order events: {', '.join(transactions)})"
+            products = f"products {webhook.product_ids}" if webhook.product_ids else "all products"
+            return self._confirmation_page(
+                request,
+                webhook,
+                title="Update the registration in Digistore24?"
+                if webhook.registered
+                else "Register in Digistore24?",
+                explanation=f"With the connection \u201c{connection}\u201d, Digistore24 is "
+                f"asked (ipnSetup) to post the IPNs for {scope} of {products} to "
+                f"{webhook.get_receive_url()}, signed with this webhook's passphrase. "
+                "Digistore24 first checks that the URL answers.",
+                button="Yes, register it",
+                offer_random_passphrase=True,
+            )
+        try:
+            outcome = webhook_register(
+                webhook=webhook,
+                connection=connection,
+                random_passphrase=request.POST.get("random_passphrase") == "1",
+            )
+        except (NotRegistrable, ds24.Ds24Error) as exc:
+            self.message_user(request, f"Not registered: {refusal(exc)}", messages.ERROR)
+            return redirect(change_url(webhook))
+        self.log_change(request, webhook, "Registered in Digistore24")
+        done = "Registered in" if outcome.created else "Updated the registration in"
+        passphrase = (
+            " Digistore24 generated a new passphrase; it is stored here."
+            if outcome.passphrase_changed
+            else ""
+        )
+        self.message_user(
+            request,
+            f"{done} Digistore24 (IPN id {outcome.ipn_id or '?'}): its IPNs for this webhook "
+            f"now arrive here.{passphrase}",
+            messages.SUCCESS,
+        )
+        return redirect(change_url(webhook))
+
+    @method_decorator(require_POST)
+    def check_registration_view(self, request, object_id):
+        webhook = self.changeable_object(request, object_id)
+        try:
+            info = webhook_registration(webhook=webhook)
+        except (NotRegistrable, ds24.Ds24Error) as exc:
+            self.message_user(request, f"Could not check: {refusal(exc)}", messages.ERROR)
+            return redirect(change_url(webhook))
+        details = "; ".join(f"{key}: {value}" for key, value in info.details.items())
+        if not info.registered:
+            self.message_user(
+                request,
+                f"Digistore24 has no IPN connection for this webhook (domain id "
+                f"{webhook.ds24_domain_id}): it was removed there, or registered with another "
+                "key. Register it again.",
+                messages.WARNING,
+            )
+        elif info.url_current is False:
+            self.message_user(
+                request,
+                f"Digistore24 has this webhook's IPN connection, but posts to another URL than "
+                f"its receive URL (regenerated since?): register it again. {details}",
+                messages.WARNING,
+            )
+        else:
+            changed = ""
+            if webhook.ds24_registered:
+                when = timezone.localtime(webhook.ds24_registered)
+                changed = f" Last registered from here: {when:%Y-%m-%d %H:%M}."
+            self.message_user(
+                request, f"Digistore24 has this webhook's IPN connection.{changed} {details}"
+            )
+        return redirect(change_url(webhook))
+
+    def remove_from_ds24_view(self, request, object_id):
+        webhook = self.changeable_object(request, object_id)
+        if problem := webhook_unregister_problem(webhook=webhook):
+            self.message_user(request, f"Not removed: {problem}", messages.ERROR)
+            return redirect(change_url(webhook))
+        if request.method != "POST":
+            return self._confirmation_page(
+                request,
+                webhook,
+                title="Remove from Digistore24?",
+                explanation="Digistore24 deletes this webhook's IPN connection (ipnDelete) and "
+                "stops sending IPNs to it. The webhook itself stays here and keeps its events.",
+                button="Yes, remove it from Digistore24",
+            )
+        try:
+            existed = webhook_unregister(webhook=webhook)
+        except (NotRegistrable, ds24.Ds24Error) as exc:
+            self.message_user(request, f"Not removed: {refusal(exc)}", messages.ERROR)
+            return redirect(change_url(webhook))
+        self.log_change(request, webhook, "Removed from Digistore24")
+        if existed:
+            self.message_user(
+                request, "Removed from Digistore24: it sends this webhook no more IPNs."
+            )
+        else:
+            self.message_user(
+                request,
+                "Digistore24 had no IPN connection for this webhook under this key (removed "
+                "there already?); the registration is forgotten here.",
+                messages.WARNING,
+            )
+        return redirect(change_url(webhook))
+
+
+def refusal(exc: Exception) -> str:
+    """Why a registration call did not happen or failed, in one sentence for the vendor."""
+    # The client's messages already say who refused what ("Digistore24 refused the parameters
+    # of ipnSetup: ..."), in the connection's language.
+    message = str(exc).rstrip(".") + "."
+    if isinstance(exc, ds24.PermissionDenied):
+        message += " The connection's key is read-only (now recorded); this needs full access."
+    return message
 
 
 # --- Events -------------------------------------------------------------------------------------

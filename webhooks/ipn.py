@@ -22,6 +22,9 @@ KIND_ETICKETS = "etickets"
 KIND_AFFILIATIONS = "affiliations"
 KIND_ALL = "all"
 
+ORDERS = "orders"  # ipnSetup's category of the order events
+ALL_PRODUCTS = "all"  # ipnSetup's product_ids for no restriction
+
 
 @dataclass(frozen=True)
 class EventType:
@@ -32,6 +35,10 @@ class EventType:
     kind: str | None  # the trigger whose list it is in; None: only "All events" takes it
     ds24_label: str = ""  # its checkbox under DS24's "For order events"; "" where there is none
     ds24_preselected: bool = True  # ticked when a connection is added in Digistore24 (§4.1)
+    # What ipnSetup must be asked for so that Digistore24 sends it (§4.2): its `categories`
+    # entry and, for order events, its `transactions` entry; "" where there is none.
+    ds24_category: str = ""
+    ds24_transaction: str = ""
     money: bool = False  # pays or returns money, with a transaction_id of its own (§3.4)
     badge: str = ""  # the badge's style (static/ds24site/admin.css); "" is plain grey
 
@@ -59,22 +66,54 @@ def _by_name(*entries):
 # The one list of events: everything else (choices, defaults, labels, samples, badges) derives
 # from it. The order is the order shown to people.
 EVENT_TYPES: dict[str, EventType] = _by_name(
-    EventType("on_payment", "Payment", KIND_PAYMENTS, "Payment", money=True, badge="paid"),
-    # Only ds24-appkit lists it (UNVERIFIED); a first payment, so a payments event.
+    EventType(
+        "on_payment",
+        "Payment",
+        KIND_PAYMENTS,
+        "Payment",
+        ds24_category=ORDERS,
+        ds24_transaction="payment",
+        money=True,
+        badge="paid",
+    ),
+    # Only ds24-appkit lists it (UNVERIFIED); a first payment, so a payments event, sent (if at
+    # all) with the payments: Digistore24's form has no box of its own for it (UNVERIFIED).
     EventType(
         "on_payment_subscription_signup",
         "Subscription signup",
         KIND_PAYMENTS,
+        ds24_category=ORDERS,
+        ds24_transaction="payment",
         money=True,
         badge="paid",
     ),
-    EventType("on_refund", "Refund", KIND_PAYMENTS, "Refund", money=True, badge="lost"),
-    EventType("on_chargeback", "Chargeback", KIND_PAYMENTS, "Chargeback", money=True, badge="lost"),
+    EventType(
+        "on_refund",
+        "Refund",
+        KIND_PAYMENTS,
+        "Refund",
+        ds24_category=ORDERS,
+        ds24_transaction="refund",
+        money=True,
+        badge="lost",
+    ),
+    EventType(
+        "on_chargeback",
+        "Chargeback",
+        KIND_PAYMENTS,
+        "Chargeback",
+        ds24_category=ORDERS,
+        ds24_transaction="chargeback",
+        money=True,
+        badge="lost",
+    ),
     EventType(
         "on_payment_missed",
         "Missed payment",
         KIND_PAYMENTS,
         "Missed recurring payment",
+        ds24_category=ORDERS,
+        ds24_transaction="payment_missed",
         badge="ending",
     ),
     EventType(
@@ -82,6 +121,8 @@ EVENT_TYPES: dict[str, EventType] = _by_name(
         "Payment rejected",
         KIND_PAYMENTS,
         "Rejected payment",
+        ds24_category=ORDERS,
+        ds24_transaction="payment_denial",
         ds24_preselected=False,
         badge="lost",
     ),
@@ -90,6 +131,8 @@ EVENT_TYPES: dict[str, EventType] = _by_name(
         "Rebilling cancelled",
         KIND_PAYMENTS,
         "Rebilling canceled",
+        ds24_category=ORDERS,
+        ds24_transaction="rebill_cancelled",
         badge="ending",
     ),
     EventType(
@@ -97,14 +140,28 @@ EVENT_TYPES: dict[str, EventType] = _by_name(
         "Rebilling resumed",
         KIND_PAYMENTS,
         "Rebilling resumed",
+        ds24_category=ORDERS,
+        ds24_transaction="rebill_resumed",
         badge="resumed",
     ),
     EventType(
-        "last_paid_day", "Paid period ended", KIND_PAYMENTS, "End of paid period", badge="ending"
+        "last_paid_day",
+        "Paid period ended",
+        KIND_PAYMENTS,
+        "End of paid period",
+        ds24_category=ORDERS,
+        ds24_transaction="last_paid_day",
+        badge="ending",
     ),
-    EventType("eticket", "E-ticket", KIND_ETICKETS, badge="ticket"),
-    EventType("on_affiliation", "Affiliate approved", KIND_AFFILIATIONS, badge="affiliate"),
-    EventType("custom_form", "Custom form", None),
+    EventType("eticket", "E-ticket", KIND_ETICKETS, ds24_category="etickets", badge="ticket"),
+    EventType(
+        "on_affiliation",
+        "Affiliate approved",
+        KIND_AFFILIATIONS,
+        ds24_category="affiliations",
+        badge="affiliate",
+    ),
+    EventType("custom_form", "Custom form", None, ds24_category="customforms"),
     EventType(CONNECTION_TEST, "Connection test", None, badge="test"),
 )
 
@@ -117,6 +174,19 @@ KINDS: dict[str, Kind] = _by_name(
 
 KNOWN_EVENTS = tuple(EVENT_TYPES)
 KIND_DEFAULT_EVENTS = {name: kind.events for name, kind in KINDS.items()}
+
+
+def ipn_setup_scope(kind: str, events) -> tuple[list[str], list[str]]:
+    """ipnSetup's `categories` and `transactions` for a webhook of `kind` taking `events`: what
+    Digistore24 must send so that each of them arrives. "All events" asks for everything the
+    registry knows; events without an entry (connection tests, unknown names) add nothing."""
+    chosen = (
+        EVENT_TYPES.values() if kind == KIND_ALL else filter(None, map(EVENT_TYPES.get, events))
+    )
+    chosen = list(chosen)
+    categories = dict.fromkeys(e.ds24_category for e in chosen if e.ds24_category)
+    transactions = dict.fromkeys(e.ds24_transaction for e in chosen if e.ds24_transaction)
+    return list(categories), list(transactions)
 
 
 def event_choices(names=KNOWN_EVENTS) -> list[tuple[str, str]]:

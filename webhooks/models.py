@@ -1,3 +1,4 @@
+import re
 import secrets
 import string
 import uuid
@@ -6,6 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -26,6 +28,18 @@ def new_passphrase() -> str:
     """An IPN passphrase of 32 letters and digits (~190 bits); DS24 accepts up to 63 chars and
     plain alphanumerics survive copy and paste into its form."""
     return "".join(secrets.choice(PASSPHRASE_ALPHABET) for _ in range(32))
+
+
+def new_domain_id() -> str:
+    """The id under which Digistore24 keeps a webhook's IPN connection (ipnSetup's domain_id).
+    Digistore24 identifies a connection by (account, API key, domain_id) and ipnSetup with a
+    known id overwrites that connection, so a generic id ("ds24site") would silently re-point
+    another installation's connection of the same key; each webhook gets its own (§4.2)."""
+    alphabet = string.ascii_lowercase + string.digits
+    return "ds24site-" + "".join(secrets.choice(alphabet) for _ in range(12))
+
+
+PRODUCT_IDS = re.compile(r"\d+(,\d+)*")
 
 
 class WebhookQuerySet(models.QuerySet):
@@ -72,6 +86,13 @@ class Webhook(models.Model):
         related_name="webhooks",
         help_text="The Digistore24 account (API key) this webhook receives for.",
     )
+    product_ids = models.CharField(
+        "products",
+        max_length=255,
+        blank=True,
+        help_text="Digistore24 product ids, comma-separated, that Digistore24 sends IPNs for "
+        "when it registers this webhook; empty: all products.",
+    )
     active = models.BooleanField(
         default=True,
         help_text="While inactive, deliveries are refused with 503 and Digistore24 retries "
@@ -84,17 +105,47 @@ class Webhook(models.Model):
     event_count = models.PositiveBigIntegerField(default=0, editable=False)
     rejected_count = models.PositiveBigIntegerField(default=0, editable=False)
     last_rejected = models.DateTimeField(null=True, blank=True, editable=False)
+    # Its registration in Digistore24 (webhooks.services.webhook_register). The domain id is
+    # made at the first registration and kept, so that registering again updates the same
+    # connection there. The connection registered with is protected from deletion: only its
+    # key can remove the registration from Digistore24 (ipnDelete is scoped to the key).
+    ds24_domain_id = models.CharField(
+        "Digistore24 domain id", max_length=40, blank=True, editable=False
+    )
+    ds24_connection = models.ForeignKey(
+        "connections.Connection",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="registered_webhooks",
+        verbose_name="registered with",
+    )
+    ds24_registered = models.DateTimeField(
+        "registered in Digistore24", null=True, blank=True, editable=False
+    )
+    ds24_ipn_id = models.CharField("Digistore24 IPN id", max_length=32, blank=True, editable=False)
 
     objects = WebhookQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ds24_domain_id"],
+                condition=~Q(ds24_domain_id=""),
+                name="webhook_unique_ds24_domain_id",
+            ),
+        ]
 
     def __str__(self):
         return self.name
 
     def clean(self):
         errors = {}
+        self.product_ids = "".join(self.product_ids.split())
+        if self.product_ids and not PRODUCT_IDS.fullmatch(self.product_ids):
+            errors["product_ids"] = "Product ids (digits), separated by commas; or empty for all."
         if self.passphrase and self.accept_unsigned:
             errors["accept_unsigned"] = (
                 "Only a webhook without passphrase can accept unsigned IPNs."
@@ -135,6 +186,12 @@ class Webhook(models.Model):
         if self.last_received and self.last_received > recent:
             return self.Status.RECEIVING
         return self.Status.SILENT
+
+    @property
+    def registered(self) -> bool:
+        """Whether this webhook is registered in Digistore24 as far as ds24site knows (the
+        vendor may have removed it there since: webhook_registration asks)."""
+        return self.ds24_registered is not None
 
     def accepts(self, event: str) -> bool:
         return self.kind == self.Kind.ALL or event in self.events

@@ -1,9 +1,12 @@
 """Workflows around webhooks: checking and storing an IPN exactly once, recording and
-re-verifying rejections, telling app code about new events, creating webhooks."""
+re-verifying rejections, telling app code about new events, creating webhooks, registering
+them in Digistore24."""
 
+import ipaddress
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
@@ -12,8 +15,11 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.http import parse_header_parameters
 
+from connections import client as ds24
+from connections.models import Connection
+from connections.services import connection_call
 from webhooks import ipn, samples, signing
-from webhooks.models import Event, RejectedDelivery, Webhook
+from webhooks.models import Event, RejectedDelivery, Webhook, new_domain_id
 from webhooks.signals import ipn_received
 
 logger = logging.getLogger(__name__)
@@ -286,3 +292,223 @@ def _describe(exc: requests.RequestException) -> str:
     if isinstance(exc, requests.ConnectionError):
         return "could not connect (is SITE_URL right, and is this server reachable at it?)"
     return type(exc).__name__
+
+
+# --- Registration in Digistore24 (ipnSetup, ipnInfo, ipnDelete; shared/digistore24.md §4.2) ---
+
+# Names that resolve only inside a network (RFC 6761, 6762, 8375, and common practice).
+LOCAL_SUFFIXES = (".localhost", ".local", ".localdomain", ".internal", ".lan", ".home.arpa")
+PUBLIC_URL_ADVICE = (
+    "Set SITE_URL to this site's public https address; to try it out from this machine, a "
+    "tunnel (such as cloudflared or ngrok) gives it one."
+)
+
+
+def public_url_problem(url: str) -> str | None:
+    """Why Digistore24 would refuse `url` as an IPN URL, and what to do; None if it looks fine.
+
+    Digistore24 posts only to https and checks the URL from its own servers (§7.13), so http,
+    loopback, private and link-local addresses and names without a public domain are refused.
+    No DNS lookup: a public name that resolves to a private address passes here, and
+    Digistore24's own check refuses it.
+    """
+    parts = urlsplit(url)
+    host = (parts.hostname or "").rstrip(".")
+    reasons = []
+    if parts.scheme != "https":
+        reasons.append(f"Digistore24 sends IPNs only to https:// URLs, not {parts.scheme}://.")
+    if not host:
+        reasons.append("The URL has no host.")
+    else:
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            if host == "localhost" or host.endswith(LOCAL_SUFFIXES) or "." not in host:
+                reasons.append(f"{host} is a local name that Digistore24's servers cannot reach.")
+        else:
+            if not address.is_global:
+                reasons.append(
+                    f"{host} is a {_address_kind(address)} address that Digistore24's servers "
+                    "cannot reach."
+                )
+    if not reasons:
+        return None
+    return " ".join([*reasons, PUBLIC_URL_ADVICE])
+
+
+def _address_kind(address) -> str:
+    if address.is_loopback:
+        return "loopback"
+    if address.is_link_local:
+        return "link-local"
+    if address.is_private:
+        return "private"
+    return "non-public"
+
+
+class NotRegistrable(Exception):
+    """Registration was not attempted (nothing was sent); str() says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What ipnSetup answered."""
+
+    created: bool  # a new connection in Digistore24 (else the webhook's existing one changed)
+    ipn_id: str
+    passphrase_changed: bool  # Digistore24 generated the passphrase, now stored here
+
+
+@dataclass(frozen=True)
+class RegistrationInfo:
+    """What ipnInfo says about a webhook's IPN connection in Digistore24."""
+
+    registered: bool  # have_settings
+    details: dict[str, str]  # the rest of the answer, as Digistore24 gave it
+    url_current: bool | None  # its URL is the webhook's receive URL (None: not in the answer)
+
+
+def webhook_register_problem(*, webhook: Webhook, connection) -> str | None:
+    """Why `webhook` cannot be registered in Digistore24 with `connection` (a sentence saying
+    what to do), or None. Checked before anything is sent; the admin shows it on the button."""
+    if not webhook.passphrase:
+        return (
+            "This webhook accepts unsigned IPNs. Give it a passphrase first (Rotate passphrase), "
+            "so that what Digistore24 sends is signed."
+        )
+    url_problem = public_url_problem(webhook.get_receive_url())
+    if url_problem and not settings.DS24_IPN_ALLOW_LOCAL_URLS:
+        return url_problem
+    if connection is None:
+        return "Choose the connection (the Digistore24 API key) this webhook receives for."
+    if webhook.ds24_connection_id not in (None, connection.pk):
+        return (
+            f"It is registered with the connection \u201c{webhook.ds24_connection}\u201d: remove "
+            f"it from Digistore24 first, then register it with \u201c{connection}\u201d."
+        )
+    if connection.access == Connection.Access.READ_ONLY:
+        return (
+            f"The connection \u201c{connection}\u201d has a read-only API key; registering needs "
+            "a key with full access (create one in Digistore24 and enter it in the connection)."
+        )
+    return None
+
+
+def webhook_register(
+    *, webhook: Webhook, connection, random_passphrase: bool = False
+) -> Registration:
+    """Register (or update) the webhook as an IPN connection in Digistore24 with ipnSetup: its
+    receive URL, its events and products, signed with its passphrase. `random_passphrase`:
+    Digistore24 generates a new passphrase, which replaces the webhook's (pitfall 10).
+
+    Raises NotRegistrable before sending anything (see webhook_register_problem), or the
+    client's Ds24Error when Digistore24 refuses (a read-only key is then recorded as such).
+    """
+    if problem := webhook_register_problem(webhook=webhook, connection=connection):
+        raise NotRegistrable(problem)
+    if not random_passphrase and webhook.passphrase.lower() == "random":
+        raise NotRegistrable(
+            "The passphrase \u201crandom\u201d asks Digistore24 to generate one; rotate it first."
+        )
+    # The id is stored before the call and only where none is, so a retry after a lost answer
+    # (or a concurrent press) updates the same connection in Digistore24 instead of adding one.
+    Webhook.objects.filter(pk=webhook.pk, ds24_domain_id="").update(ds24_domain_id=new_domain_id())
+    webhook.ds24_domain_id = Webhook.objects.values_list("ds24_domain_id", flat=True).get(
+        pk=webhook.pk
+    )
+    categories, transactions = ipn.ipn_setup_scope(webhook.kind, webhook.events)
+    data = connection_call(
+        connection=connection,
+        function="ipnSetup",
+        params={
+            "ipn_url": webhook.get_receive_url(),
+            "name": f"{webhook.name} (ds24site)",
+            "product_ids": webhook.product_ids or ipn.ALL_PRODUCTS,
+            "domain_id": webhook.ds24_domain_id,
+            "categories": ",".join(categories),
+            # None leaves Digistore24's default (only order events have transactions).
+            "transactions": ",".join(transactions) or None,
+            "sha_passphrase": "random" if random_passphrase else webhook.passphrase,
+        },
+        interactive=True,
+    )
+    webhook.ds24_connection = connection
+    webhook.ds24_registered = timezone.now()
+    webhook.ds24_ipn_id = str(data.get("ipn_id") or "")[:32]
+    fields = ["ds24_connection", "ds24_registered", "ds24_ipn_id", "updated"]
+    generated = str(data.get("sha_passphrase") or "") if random_passphrase else ""
+    if generated:
+        # Digistore24 signs with this from now on; the webhook must check with the same.
+        webhook.passphrase, webhook.accept_unsigned = generated, False
+        fields += ["passphrase", "accept_unsigned"]
+    webhook.save(update_fields=fields)
+    if random_passphrase and not 0 < len(generated) <= 63:
+        # Registered, but signing with a passphrase nobody here knows: every IPN would fail.
+        raise ds24.MalformedResponse(
+            "Digistore24 registered the webhook but returned no usable passphrase; rotate the "
+            "passphrase here and register again."
+        )
+    return Registration(
+        created=ds24.parse_yn(data.get("created")) is True,
+        ipn_id=webhook.ds24_ipn_id,
+        passphrase_changed=bool(generated),
+    )
+
+
+def webhook_registration(*, webhook: Webhook) -> RegistrationInfo:
+    """Ask Digistore24 (ipnInfo) whether it has the webhook's IPN connection, with the key it
+    was registered with (else the webhook's connection): ipnInfo only sees that key's."""
+    connection = webhook.ds24_connection or webhook.connection
+    if not webhook.ds24_domain_id:
+        raise NotRegistrable("This webhook has never been registered in Digistore24.")
+    if connection is None:
+        raise NotRegistrable("Choose the connection (the Digistore24 API key) to ask with.")
+    data = connection_call(
+        connection=connection,
+        function="ipnInfo",
+        params={"domain_id": webhook.ds24_domain_id},
+        interactive=True,
+    )
+    registered = ds24.parse_yn(data.get("have_settings"))
+    if registered is None:
+        raise ds24.MalformedResponse("Digistore24's ipnInfo answer has no have_settings Y or N.")
+    details = {
+        str(key): str(value)
+        for key, value in data.items()
+        if key not in ("have_settings", "sha_passphrase") and value not in (None, "", [], {})
+    }
+    url = details.get("ipn_url")
+    return RegistrationInfo(
+        registered=registered,
+        details=details,
+        url_current=None if url is None else url == webhook.get_receive_url(),
+    )
+
+
+def webhook_unregister_problem(*, webhook: Webhook) -> str | None:
+    """Why the webhook's registration cannot be removed from Digistore24, or None."""
+    if webhook.ds24_connection is None:
+        return "This webhook is not registered in Digistore24 by ds24site."
+    if webhook.ds24_connection.access == Connection.Access.READ_ONLY:
+        return (
+            f"The key of the connection \u201c{webhook.ds24_connection}\u201d is read-only now; "
+            "removing needs the full-access key that registered it."
+        )
+    return None
+
+
+def webhook_unregister(*, webhook: Webhook) -> bool:
+    """Remove the webhook's IPN connection from Digistore24 (ipnDelete, with the key that
+    registered it: the deletion is scoped to key and domain id) and forget the registration;
+    the domain id is kept for a later registration. Returns whether Digistore24 had one."""
+    if problem := webhook_unregister_problem(webhook=webhook):
+        raise NotRegistrable(problem)
+    data = connection_call(
+        connection=webhook.ds24_connection,
+        function="ipnDelete",
+        params={"domain_id": webhook.ds24_domain_id},
+        interactive=True,
+    )
+    webhook.ds24_connection, webhook.ds24_registered, webhook.ds24_ipn_id = None, None, ""
+    webhook.save(update_fields=["ds24_connection", "ds24_registered", "ds24_ipn_id", "updated"])
+    return ds24.parse_yn(data.get("modified")) is True

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from webhooks import ipn
 from webhooks.models import Webhook
+from webhooks.services import public_url_problem
 
 
 @dataclass(frozen=True)
@@ -13,6 +14,7 @@ class Step:
     value: str
     copy: str = ""  # text for a Copy button
     warning: bool = False
+    note: str = ""  # shown under the value (with `warning`, what is wrong and what to do)
 
 
 def order_event_checkbox(event: str) -> str:
@@ -26,8 +28,15 @@ def order_event_checkbox(event: str) -> str:
     return known.ds24_label
 
 
+def receive_url_warning(webhook: Webhook) -> str:
+    """Why Digistore24 would refuse the webhook's receive URL, with what to do; "" when it
+    looks public. For every place that shows the URL for entering in Digistore24."""
+    return public_url_problem(webhook.get_receive_url()) or ""
+
+
 def setup_steps(webhook: Webhook, *, reveal_passphrase: bool) -> list[Step]:
     takes_orders = webhook.kind in (ipn.KIND_PAYMENTS, ipn.KIND_ALL)
+    url_warning = receive_url_warning(webhook)
     if webhook.kind == ipn.KIND_ALL:
         order_events = "All of them"
     elif takes_orders:
@@ -51,12 +60,23 @@ def setup_steps(webhook: Webhook, *, reveal_passphrase: bool) -> list[Step]:
         )
     return [
         Step("Name", f"{webhook.name} (ds24site) — only you see it"),
-        Step("For products", "All products, or the ones this webhook is for"),
+        Step(
+            "For products",
+            f"Only these: {webhook.product_ids.replace(',', ', ')}"
+            if webhook.product_ids
+            else "All products, or the ones this webhook is for",
+        ),
         Step("For add-ons", "Yes, if sales as add-ons should be sent too"),
         Step("For orders in these languages", "All languages"),
         Step("Send notifications for", ipn.KINDS[webhook.kind].ds24_categories),
         Step("For order events", order_events),
-        Step("Webhook URL", webhook.get_receive_url(), copy=webhook.get_receive_url()),
+        Step(
+            "Webhook URL",
+            webhook.get_receive_url(),
+            copy=webhook.get_receive_url(),
+            warning=bool(url_warning),
+            note=url_warning,
+        ),
         Step(
             "Perform also for follow-up payments",
             "Yes — otherwise subscription rebills and instalments never arrive"

@@ -10,25 +10,30 @@ import requests
 from django.conf import settings
 from django.core.management.base import CommandError
 
+from connections.client import Ds24Error
 from connections.models import Connection
-from connections.services import connection_verify
+from connections.services import connection_call, connection_verify
 from ds24site.commands import OneLineErrorCommand
 from ds24standin.ipn import send_ipn
 from ds24standin.server import DEMO_KEYS, FULL_ACCESS, StandIn
 from webhooks.models import Webhook
-from webhooks.services import webhook_create
+from webhooks.services import NotRegistrable, webhook_create, webhook_register
 
 DEMO_WEBHOOKS = [  # (name, kind, events to send)
     ("Demo payments", "payments", ["on_payment", "on_payment", "on_payment", "on_refund"]),
     ("Demo e-tickets", "etickets", ["eticket"]),
     ("Demo affiliations", "affiliations", ["on_affiliation"]),
 ]
+# A seeded single payment (ds24standin/data.py), refunded once per run through the stand-in's
+# API: the stand-in then posts on_refund to the registered payments webhook.
+DEMO_REFUND = "900000"
 
 
 class Command(OneLineErrorCommand):
     help = (
         "Run the app with the Digistore24 stand-in: a demo connection pointing at it, a webhook "
-        "of each kind, and a stream of signed sample IPNs (what `make demo` runs)."
+        "of each kind registered there, a refund the stand-in reports by IPN, and a stream of "
+        "signed sample IPNs (what `make demo` runs)."
     )
 
     def add_arguments(self, parser):
@@ -38,9 +43,11 @@ class Command(OneLineErrorCommand):
     def handle(self, *, interval, duration, **options):
         if interval <= 0:
             raise CommandError("--interval must be positive")
-        standin = StandIn().start()
+        # The receive URLs are http://127.0.0.1: the stand-in takes them, unlike Digistore24.
+        standin = StandIn(allow_local_ipn_urls=True).start()
         # The demo connection and the server's Verify button both talk to the stand-in.
         settings.DS24_API_URL = standin.api_url
+        settings.DS24_IPN_ALLOW_LOCAL_URLS = True
         key = next(k for k, access in DEMO_KEYS.items() if access == FULL_ACCESS)
         connection = Connection.objects.filter(name="Demo (stand-in)").first() or Connection(
             name="Demo (stand-in)"
@@ -58,7 +65,11 @@ class Command(OneLineErrorCommand):
 
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "ds24site.wsgi", "-c", "gunicorn.conf.py"],
-            env={**os.environ, "DS24_API_URL": standin.api_url},
+            env={
+                **os.environ,
+                "DS24_API_URL": standin.api_url,
+                "DS24_IPN_ALLOW_LOCAL_URLS": "true",
+            },
         )
         stop = threading.Event()
         try:
@@ -67,6 +78,10 @@ class Command(OneLineErrorCommand):
                 f"\nds24site demo: {settings.SITE_URL}/admin/  (Digistore24 stand-in: "
                 f"{standin.api_url}); sending a signed IPN every {interval:g} s. Ctrl+C stops.\n"
             )
+            # Registration needs the app up: the stand-in checks each receive URL by GET.
+            for webhook, _ in webhooks:
+                self.stdout.write(f"  {self.register(webhook, connection)}")
+            self.refund(standin, connection, webhooks)
             streamer = threading.Thread(
                 target=self.stream, args=(webhooks, interval, stop), daemon=True
             )
@@ -82,6 +97,36 @@ class Command(OneLineErrorCommand):
                 server.send_signal(signal.SIGTERM)
                 server.wait(timeout=30)
             standin.stop()
+
+    def register(self, webhook, connection) -> str:
+        try:
+            outcome = webhook_register(webhook=webhook, connection=connection)
+        except (NotRegistrable, Ds24Error) as exc:
+            return f"{webhook.name} not registered in the stand-in: {exc}"
+        return f"Registered {webhook.name} in the stand-in (IPN id {outcome.ipn_id})"
+
+    def refund(self, standin, connection, webhooks):
+        """What Digistore24 reports by IPN, the stand-in posts to the registered webhooks."""
+        try:
+            data = connection_call(
+                connection=connection,
+                function="refundTransaction",
+                params={"transaction_id": DEMO_REFUND},
+                interactive=True,
+            )
+        except Ds24Error as exc:
+            self.stdout.write(f"  refundTransaction {DEMO_REFUND} in the stand-in failed: {exc}")
+            return
+        self.stdout.write(f"  refundTransaction in the stand-in: {data.get('note', '')}")
+        names = {webhook.get_receive_url(): webhook.name for webhook, _ in webhooks}
+        for delivery in standin.wait_for_deliveries(timeout=10):
+            answer = (
+                f"HTTP {delivery.status} {delivery.body[:40]!r}"
+                if delivery.status
+                else f"not delivered ({delivery.error})"
+            )
+            name = names.get(delivery.url, delivery.url)
+            self.stdout.write(f"  {delivery.event:16} -> {name}: {answer} (sent by the stand-in)")
 
     def wait_until_up(self, server):
         deadline = time.monotonic() + 30
