@@ -11,29 +11,10 @@ from dataclasses import dataclass
 
 import requests
 
-from webhooks import samples
+from webhooks import ipn, samples
 
 EVENTS = tuple(samples.BY_EVENT)
 FORM = "application/x-www-form-urlencoded; charset=utf-8"
-
-# Which ipnSetup `categories` entry, and for order events which `transactions` entry, an event
-# falls under (shared/digistore24.md §4.2, §3.1).
-TRANSACTION_OF_EVENT = {
-    "on_payment": "payment",
-    "on_refund": "refund",
-    "on_chargeback": "chargeback",
-    "on_payment_missed": "payment_missed",
-    "payment_denial": "payment_denial",
-    "on_rebill_cancelled": "rebill_cancelled",
-    "on_rebill_resumed": "rebill_resumed",
-    "last_paid_day": "last_paid_day",
-}
-CATEGORY_OF_EVENT = {
-    **dict.fromkeys(TRANSACTION_OF_EVENT, "orders"),
-    "eticket": "etickets",
-    "on_affiliation": "affiliations",
-    "custom_form": "customforms",
-}
 
 
 def send_ipn(url: str, event: str, passphrase: str, *, timeout: float = 10, **fields: str):
@@ -69,9 +50,11 @@ class Connection:
     newsletter_send_policy: str
 
     def wants(self, event: str, product_id: str) -> bool:
-        if CATEGORY_OF_EVENT.get(event) not in self.categories:
+        # Which categories/transactions entry an event falls under is the event registry's.
+        event_type = ipn.EVENT_TYPES.get(event)
+        if event_type is None or event_type.ds24_category not in self.categories:
             return False
-        transaction = TRANSACTION_OF_EVENT.get(event)
+        transaction = event_type.ds24_transaction
         if transaction and "all" not in self.transactions and transaction not in self.transactions:
             return False
         return self.product_ids == "all" or product_id in self.product_ids.split(",")
