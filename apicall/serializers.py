@@ -8,14 +8,23 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apicall import rules
 from apicall.models import ApiCall
+from connections.client import FUNCTION_NAME
 
-TEXT_OR_OBJECT = {
-    "oneOf": [
-        {"type": "object", "additionalProperties": True},
-        {"type": "string"},
-    ]
+# The schema states what the rules accept (from their own patterns), so that clients and
+# generated tests know it; the rules still decide, and say why when they refuse.
+URL_PATTERN = (
+    rf"^/?{FUNCTION_NAME.pattern.strip('^$')}(?:/format/json)?"
+    r"(?:\?[^#\s\x00-\x1f\x7f-\x9f]*)?$"
+)
+HEADERS_SCHEMA = {
+    "type": "object",
+    "propertyNames": {"pattern": f"^{rules.TOKEN.pattern}$"},
+    "additionalProperties": {"type": "string", "pattern": f"^{rules.HEADER_VALUE.pattern}$"},
+    "maxProperties": rules.MAX_HEADERS,
 }
+TEXT_OR_OBJECT = {"oneOf": [{"type": "object"}, {"type": "string"}]}
 
 
 @extend_schema_field(TEXT_OR_OBJECT)
@@ -31,23 +40,36 @@ class TextOrObjectField(serializers.JSONField):
         return super().to_internal_value(data)
 
 
+@extend_schema_field({"oneOf": [HEADERS_SCHEMA, {"type": "string"}]})
+class HeadersField(TextOrObjectField):
+    pass
+
+
+@extend_schema_field({"type": "string", "enum": list(rules.METHODS)})
+class MethodField(serializers.CharField):
+    pass
+
+
+@extend_schema_field({"type": "string", "pattern": URL_PATTERN})
+class UrlField(serializers.CharField):
+    pass
+
+
 class CallRequestSerializer(serializers.Serializer):
     connection = serializers.UUIDField(
         help_text="The connection's id, as /api/v1/connections/ shows it."
     )
-    method = serializers.CharField(
-        default="POST", help_text="POST (any function) or GET (read functions)."
-    )
+    method = MethodField(default="POST", help_text="POST (any function) or GET (read functions).")
     # Not trimmed: a URL with surrounding white space is refused by the rules, not repaired.
-    url = serializers.CharField(
+    url = UrlField(
         trim_whitespace=False,
         help_text="A Digistore24 function relative to the API base, optionally with a query: "
         "`getPurchase` or `getPurchase?purchase_id=ABC`. Nothing else: no scheme, host or path.",
     )
-    headers = TextOrObjectField(
+    headers = HeadersField(
         required=False,
-        help_text="Extra request headers, {name: value}. The API key and transport headers are "
-        "the server's to set.",
+        help_text="Extra request headers, {name: value}. The API key and the transport's "
+        "headers are the server's to set.",
     )
     query = TextOrObjectField(required=False, help_text="Query parameters, {name: value}.")
     body = TextOrObjectField(
@@ -127,9 +149,7 @@ def _header_object(pairs) -> dict[str, str]:
 
 
 def _is_json(headers) -> bool:
-    content_type = next(
-        (value for name, value in headers if name.lower() == "content-type"), ""
-    )
+    content_type = next((value for name, value in headers if name.lower() == "content-type"), "")
     media_type = content_type.split(";", 1)[0].strip().lower()
     return media_type == "application/json" or media_type.endswith("+json")
 
