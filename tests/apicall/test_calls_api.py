@@ -21,7 +21,6 @@ from schemathesis.specs.openapi.checks import (
 from api.models import ApiToken
 from apicall.models import ApiCall
 from connections.models import Connection
-from ds24standin import data
 from tests.conftest import DEVELOPER_KEY, FULL_KEY, READ_ONLY_KEY
 
 pytestmark = pytest.mark.django_db
@@ -83,6 +82,15 @@ def run(client, shop):
     return run
 
 
+def ticket(standin) -> dict:
+    """validateEticket's parameters for a seeded e-ticket that validates (neither blocked nor
+    used), at its own event."""
+    seeded = next(
+        t for t in standin.account.etickets if t["is_blocked"] == "N" and not t["used_at"]
+    )
+    return {"eticket_id": seeded["id"], **{k: seeded[k] for k in ("location_id", "template_id")}}
+
+
 def get(client, path, token, **params):
     return client.get(path, params, HTTP_AUTHORIZATION=f"Bearer {token}")
 
@@ -91,17 +99,17 @@ def get(client, path, token, **params):
 
 
 def test_a_read_is_sent_with_the_connections_key_and_answered(run, read_only, ds24, shop):
-    response = run(read_only, url="getPurchase?purchase_id=" + data.PURCHASES[0]["id"],
+    response = run(read_only, url="getPurchase?purchase_id=" + ds24.account.purchases[0]["id"],
                    headers={"Accept-Language": "de"})  # fmt: skip
     assert response.status_code == 200
     answer = response.json()
     assert answer["status"] == 200 and answer["error"] is None
     assert answer["body"]["result"] == "success"  # parsed JSON, not text
-    assert answer["body"]["data"]["id"] == data.PURCHASES[0]["id"]
+    assert answer["body"]["data"]["id"] == ds24.account.purchases[0]["id"]
     assert answer["headers"]["Content-Type"].startswith("application/json")
     assert isinstance(answer["duration_ms"], int)
     [sent] = ds24.calls("getPurchase")
-    assert sent.key == FULL_KEY and sent.params["purchase_id"] == data.PURCHASES[0]["id"]
+    assert sent.key == FULL_KEY and sent.params["purchase_id"] == ds24.account.purchases[0]["id"]
     call = ApiCall.objects.get()
     assert answer["id"] == str(call.public_id)
     assert call.token.user.username == "console" and call.user.username == "console"
@@ -109,23 +117,24 @@ def test_a_read_is_sent_with_the_connections_key_and_answered(run, read_only, ds
 
 
 def test_query_and_body_objects_are_sent_as_digistore24_reads_them(run, writable, ds24):
+    email = ds24.account.purchases[0]["buyer"]["email"]
     response = run(writable, url="listPurchases?page_size=2", query={"page_no": "1"},
-                   body={"search": {"email": data.PURCHASES[0]["buyer"]["email"]}})  # fmt: skip
+                   body={"search": {"email": email}})  # fmt: skip
     assert response.status_code == 200, response.json()
     [sent] = ds24.calls("listPurchases")
     assert sent.params["page_size"] == "2" and sent.params["page_no"] == "1"
-    assert sent.params["search[email]"] == data.PURCHASES[0]["buyer"]["email"]
+    assert sent.params["search[email]"] == email
 
 
 def test_a_confirmed_write_runs_with_a_writable_token(run, writable, ds24, shop):
-    ticket = data.ETICKETS[0]["id"]
-    response = run(writable, url="validateEticket", body={"eticket_id": ticket},
+    body = ticket(ds24)
+    response = run(writable, url="validateEticket", body=body,
                    confirm_write=True)  # fmt: skip
     assert response.status_code == 200, response.json()
     answer = response.json()
     assert answer["write"] is True and answer["error"] is None
     assert answer["body"]["data"]["status"] == "success"
-    assert next(t for t in ds24.account.etickets if t["id"] == ticket)["used_at"]
+    assert next(t for t in ds24.account.etickets if t["id"] == body["eticket_id"])["used_at"]
     shop.refresh_from_db()
     assert shop.access == Connection.Access.FULL  # learned from the accepted write
 
@@ -134,7 +143,7 @@ def test_a_confirmed_write_runs_with_a_writable_token(run, writable, ds24, shop)
 def test_an_unconfirmed_write_is_400_naming_confirm_write_and_not_sent(
     run, writable, ds24, confirm
 ):
-    call = {"url": "validateEticket", "body": {"eticket_id": data.ETICKETS[0]["id"]}}
+    call = {"url": "validateEticket", "body": ticket(ds24)}
     if confirm is not None:
         call["confirm_write"] = confirm
     response = run(writable, **call)
@@ -147,7 +156,7 @@ def test_an_unconfirmed_write_is_400_naming_confirm_write_and_not_sent(
 def test_a_write_on_a_key_learned_read_only_is_400_naming_connection(run, writable, ds24):
     connection = make_connection(READ_ONLY_KEY, name="Reader")
     call = {"connection": str(connection.public_id), "url": "validateEticket",
-            "body": {"eticket_id": data.ETICKETS[0]["id"]}, "confirm_write": True}  # fmt: skip
+            "body": ticket(ds24), "confirm_write": True}  # fmt: skip
     first = run(writable, **call).json()
     assert first["status"] == 200 and "lacks permission for validateEticket" in first["error"]
     connection.refresh_from_db()
@@ -162,7 +171,7 @@ def test_a_write_on_a_key_learned_read_only_is_400_naming_connection(run, writab
 
 
 def test_a_write_on_a_read_only_token_is_403_after_validation(run, read_only, ds24):
-    call = {"url": "validateEticket", "body": {"eticket_id": data.ETICKETS[0]["id"]}}
+    call = {"url": "validateEticket", "body": ticket(ds24)}
     # Validation first: what is wrong with the request is said before who may send it.
     assert list(run(read_only, **call).json()["detail"]) == ["confirm_write"]
     assert list(run(read_only, **{**call, "url": "//evil"}).json()["detail"]) == ["url"]
@@ -260,15 +269,16 @@ def test_a_body_that_is_not_json_is_400(client, writable):
 
 
 def test_form_input_takes_the_consoles_text_boxes(client, writable, shop, ds24):
+    product = ds24.account.products[0]["id"]
     response = client.post(
         CALLS,
         {"connection": str(shop.public_id), "url": "getProduct",
-         "headers": "Accept-Language: de", "body": "product_id=" + data.PRODUCTS[0]["id"]},
+         "headers": "Accept-Language: de", "body": f"product_id={product}"},
         HTTP_AUTHORIZATION=f"Bearer {writable}",
     )  # fmt: skip
     assert response.status_code == 200, response.json()
     assert response.json()["request_headers"] == {"Accept-Language": "de"}
-    assert ds24.calls("getProduct")[0].params["product_id"] == data.PRODUCTS[0]["id"]
+    assert ds24.calls("getProduct")[0].params["product_id"] == product
 
 
 # Each error Digistore24 (or the way to it) can give: the call is answered 200 and recorded, with
@@ -424,7 +434,7 @@ def test_the_key_is_in_no_answer_and_no_log_line(client, run, writable, shop, ds
         run(writable, url="getUserInfo"),
         # The key typed into a parameter is stored and shown redacted.
         run(writable, url="getProduct", body={"product_id": "100", "note": FULL_KEY}),
-        run(writable, url="validateEticket", body={"eticket_id": data.ETICKETS[0]["id"]},
+        run(writable, url="validateEticket", body=ticket(ds24),
             confirm_write=True),
         run(writable, connection=str(unknown.public_id), url="getUserInfo"),  # echoed back
         run(writable, url="getUserInfo", headers={"X-DS-API-KEY": FULL_KEY}),  # refused
