@@ -9,7 +9,8 @@ class ApiAccess(permissions.DjangoModelPermissions):
     - a bearer token (of an active user), or a staff member's session (the browsable API);
     - reading needs the model's view permission, like the admin;
     - anything but reading needs a token explicitly granted `writable` (and the model's
-      add/change/delete permission).
+      add/change/delete permission), unless the endpoint decides that itself
+      (`may_send_unsafe`).
     """
 
     perms_map = {
@@ -27,7 +28,13 @@ class ApiAccess(permissions.DjangoModelPermissions):
         token = request.auth if isinstance(request.auth, ApiToken) else None
         if token is None and not user.is_staff:
             return False  # sessions are for staff using the browsable API
-        if request.method not in permissions.SAFE_METHODS and not (token and token.writable):
+        if request.method not in permissions.SAFE_METHODS and not self.may_send_unsafe(token):
             self.message = "This token is read-only."
             return False
         return super().has_permission(request, view)
+
+    def may_send_unsafe(self, token: ApiToken | None) -> bool:
+        """Whether this token (None: a staff session) may send a POST, PUT, PATCH or DELETE at
+        all. An endpoint where only some of them change data overrides this and refuses the
+        others itself, once it knows which kind the request is."""
+        return token is not None and token.writable

@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from api.exceptions import not_found
+from apicall.api import ApiCallViewSet
 from connections.api import ConnectionViewSet
 from webhooks.api import EventViewSet, WebhookViewSet
 
@@ -10,6 +11,7 @@ router = DefaultRouter()
 router.register("events", EventViewSet, basename="event")
 router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("connections", ConnectionViewSet, basename="connection")
+router.register("calls", ApiCallViewSet, basename="call")
 
 urlpatterns = [
     path("v1/", include(router.urls)),
