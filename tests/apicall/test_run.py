@@ -75,3 +75,19 @@ def test_a_hanging_digistore24_is_cut_off_by_the_budget_and_recorded(ds24, setti
     assert call.status is None
     assert "did not answer within" in call.error
     assert len(ds24.calls("getUserInfo")) == 1  # not retried
+
+
+@pytest.mark.parametrize(
+    ("field", "call"),
+    [
+        ("query", {"url": f"getUserInfo?x={FULL_KEY}"}),
+        ("headers", {"url": "getUserInfo", "headers": f"X-Note: {FULL_KEY}"}),
+        ("body", {"url": "getUserInfo", "body": f"note={FULL_KEY}"}),
+    ],
+)
+def test_the_key_typed_into_a_call_is_refused_before_sending(ds24, field, call):
+    with pytest.raises(CallRefused) as refused:
+        apicall_run(connection=make_connection(FULL_KEY), **call)
+    assert refused.value.field == field
+    assert FULL_KEY not in str(refused.value)
+    assert ds24.calls() == []
