@@ -58,9 +58,12 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks",
+    "django_tasks_db",
     "ds24site",
     "connections",
     "webhooks",
+    "forwarding",
     "apicall",
     "api",
 ]
@@ -137,6 +140,19 @@ IPN_MAX_BODY_BYTES = env.int("IPN_MAX_BODY_BYTES", default=256 * 1024)
 REJECTED_KEEP = env.int("REJECTED_KEEP", default=1000)
 # Days events and rejected deliveries are kept by `pruneevents`; unset keeps them forever.
 EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=None)
+
+# --- Background work and forwarding ---------------------------------------------------------
+
+# django-tasks with its database backend: enqueuing writes a row in the same transaction as the
+# event (an outbox), and `manage.py runworker` processes run the tasks (README: Workers).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Admit http:// destination URLs and loopback addresses (tests, the demo). Private, link-local
+# and metadata addresses stay refused.
+DESTINATIONS_ALLOW_LOCAL = env.bool("DESTINATIONS_ALLOW_LOCAL", default=False)
+# Seconds to connect to a destination, and to wait for each read of its answer.
+DESTINATIONS_TIMEOUT = env.float("DESTINATIONS_TIMEOUT", default=10.0)
+# Seconds between sweeps that re-queue deliveries whose worker died mid-attempt.
+DESTINATIONS_SWEEP_INTERVAL = env.float("DESTINATIONS_SWEEP_INTERVAL", default=60.0)
 
 # --- Digistore24 API -------------------------------------------------------------------------
 
