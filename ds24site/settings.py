@@ -58,9 +58,12 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks",
+    "django_tasks_db",
     "ds24site",
     "connections",
     "webhooks",
+    "forwarding",
     "apicall",
     "api",
 ]
@@ -140,6 +143,19 @@ EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=None)
 # Register webhooks whose receive URL is http:// or local (Register in Digistore24). Only for
 # the stand-in (`make demo`, the tests): Digistore24 itself refuses such URLs.
 DS24_IPN_ALLOW_LOCAL_URLS = env.bool("DS24_IPN_ALLOW_LOCAL_URLS", default=False)
+
+# --- Background work and forwarding ---------------------------------------------------------
+
+# django-tasks with its database backend: enqueuing writes a row in the same transaction as the
+# event (an outbox), and `manage.py runworker` processes run the tasks (README: Workers).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Admit http:// destination URLs and loopback addresses (tests, the demo). Private, link-local
+# and metadata addresses stay refused.
+DESTINATIONS_ALLOW_LOCAL = env.bool("DESTINATIONS_ALLOW_LOCAL", default=False)
+# Seconds to connect to a destination, and to wait for each read of its answer.
+DESTINATIONS_TIMEOUT = env.float("DESTINATIONS_TIMEOUT", default=10.0)
+# Seconds between sweeps that re-queue deliveries whose worker died mid-attempt.
+DESTINATIONS_SWEEP_INTERVAL = env.float("DESTINATIONS_SWEEP_INTERVAL", default=60.0)
 
 # --- Digistore24 API -------------------------------------------------------------------------
 

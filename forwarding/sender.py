@@ -1,0 +1,242 @@
+"""The outbound request of forwarding: a JSON POST signed per the Standard Webhooks
+specification (https://www.standardwebhooks.com), sent only to public addresses.
+
+Pure: imports no models, so tests and tools can sign and send alone.
+
+Safety (the URL is the user's, but the server may sit next to private services and a cloud
+metadata endpoint): only https (http too with DESTINATIONS_ALLOW_LOCAL); the host name is
+resolved here and every address it resolves to must be public, then the socket connects to one
+of those checked addresses and the connected peer is checked again, so a DNS answer that
+changes between check and use (rebinding) cannot reach an internal address. TLS still verifies
+the certificate for the host name (SNI), as urllib3 wraps the socket with it. No proxies from
+the environment, no redirects (a 3xx is a failed attempt), short timeouts, and only the first
+RESPONSE_EXCERPT_BYTES of the answer are read.
+"""
+
+import base64
+import hashlib
+import hmac
+import ipaddress
+import socket
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import requests
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+# The part of a receiver's answer that is read and kept with the attempt.
+RESPONSE_EXCERPT_BYTES = 1024
+USER_AGENT = "ds24site-forwarding/1"
+# Addresses to name when refusing, beyond what `ipaddress` classifies: cloud metadata services.
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "100.100.100.200")
+)
+
+
+class UnsafeURL(Exception):
+    """A destination URL or address that forwarding refuses to send to; str() says why."""
+
+
+class SendError(Exception):
+    """No HTTP answer came (connection refused or reset, timeout, TLS error); str() says why."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    excerpt: str
+    retry_after: str | None
+
+
+def _allow_local() -> bool:
+    return settings.DESTINATIONS_ALLOW_LOCAL
+
+
+def check_address(address: str) -> None:
+    """Raise UnsafeURL unless `address` (an IP) is a public unicast address; loopback is
+    allowed with DESTINATIONS_ALLOW_LOCAL (tests, the demo)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if ip.version == 6 and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    if ip in METADATA_ADDRESSES:
+        raise UnsafeURL(f"{ip} is a cloud metadata address")
+    if ip.is_loopback:
+        if _allow_local():
+            return
+        raise UnsafeURL(f"{ip} is a loopback address")
+    if ip.is_link_local:
+        raise UnsafeURL(f"{ip} is a link-local address")
+    if ip.is_multicast:
+        raise UnsafeURL(f"{ip} is a multicast address")
+    if ip.is_private:
+        raise UnsafeURL(f"{ip} is a private address")
+    if not ip.is_global:
+        raise UnsafeURL(f"{ip} is not a public address")
+
+
+def check_url(url: str) -> None:
+    """Raise UnsafeURL unless the URL is one forwarding may send to, as far as can be told
+    without resolving it (forms use this; resolution is checked again on every connection)."""
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        raise UnsafeURL("not a valid URL") from None
+    schemes = ("https", "http") if _allow_local() else ("https",)
+    if parts.scheme not in schemes:
+        raise UnsafeURL("only https:// URLs are allowed")
+    if not hostname:
+        raise UnsafeURL("the URL has no host")
+    try:
+        check_address(hostname)
+    except ValueError:  # a name, not an address
+        name = hostname.rstrip(".").lower()
+        if (name == "localhost" or name.endswith(".localhost")) and not _allow_local():
+            raise UnsafeURL(f"{hostname} is a loopback address") from None
+
+
+class _GuardedConnectionMixin:
+    """Resolve the host, check every address, connect to a checked one, check the peer."""
+
+    def _new_conn(self) -> socket.socket:
+        try:
+            infos = socket.getaddrinfo(self._dns_host, self.port, type=socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            raise SendError(f"cannot resolve {self.host}: {exc.strerror}") from None
+        for *_, sockaddr in infos:
+            check_address(sockaddr[0])
+        last_error = None
+        for family, socktype, proto, _, sockaddr in infos:
+            sock = socket.socket(family, socktype, proto)
+            try:
+                sock.settimeout(self.timeout)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                sock.connect(sockaddr)
+                check_address(sock.getpeername()[0])
+                return sock
+            except UnsafeURL:
+                sock.close()
+                raise
+            except TimeoutError:
+                sock.close()
+                last_error = SendError(f"no connection to {self.host} within {self.timeout} s")
+            except OSError as exc:
+                sock.close()
+                last_error = SendError(f"cannot connect to {self.host}: {exc.strerror or exc}")
+        raise last_error or SendError(f"{self.host} has no address")
+
+
+class _GuardedHTTPConnection(_GuardedConnectionMixin, HTTPConnection):
+    pass
+
+
+class _GuardedHTTPSConnection(_GuardedConnectionMixin, HTTPSConnection):
+    pass
+
+
+class _GuardedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _GuardedHTTPConnection
+
+
+class _GuardedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _GuardedHTTPSConnection
+
+
+class _GuardedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _GuardedHTTPPool,
+            "https": _GuardedHTTPSPool,
+        }
+
+
+def _session() -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False  # no proxies or .netrc from the environment
+    session.mount("http://", _GuardedAdapter(max_retries=0))
+    session.mount("https://", _GuardedAdapter(max_retries=0))
+    return session
+
+
+def signature(*, secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
+    """One `v1,<base64 HMAC-SHA256>` entry of the webhook-signature header. The secret is
+    `whsec_` + base64 key bytes, as the standardwebhooks libraries take it."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    signed = f"{msg_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+
+
+def headers(*, msg_id: str, timestamp: int, body: bytes, secrets: list[str]) -> dict[str, str]:
+    """The Standard Webhooks headers; one signature per secret (two during a rotation)."""
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": " ".join(
+            signature(secret=secret, msg_id=msg_id, timestamp=timestamp, body=body)
+            for secret in secrets
+        ),
+    }
+
+
+def post(*, url: str, body: bytes, msg_id: str, secrets: list[str]) -> Answer:
+    """POST a signed body to `url`; the answer's status and the start of its body.
+
+    Raises UnsafeURL for a refused URL or address and SendError when no answer came. Takes at
+    most about twice DESTINATIONS_TIMEOUT: connecting and each read are bounded by it, and
+    reading the answer stops at the deadline.
+    """
+    check_url(url)
+    timeout = settings.DESTINATIONS_TIMEOUT
+    deadline = time.monotonic() + timeout
+    request_headers = headers(msg_id=msg_id, timestamp=int(time.time()), body=body, secrets=secrets)
+    try:
+        with _session() as session:
+            response = session.post(
+                url,
+                data=body,
+                headers=request_headers,
+                timeout=(min(timeout, 5.0), timeout),
+                allow_redirects=False,
+                stream=True,
+            )
+            with response:
+                excerpt = _read_capped(response, deadline)
+    except requests.Timeout:
+        raise SendError(f"no answer within {timeout:g} s") from None
+    except requests.exceptions.SSLError as exc:
+        raise SendError(f"TLS error: {_reason(exc)}") from None
+    except requests.RequestException as exc:
+        raise SendError(f"connection failed: {_reason(exc)}") from None
+    return Answer(
+        status=response.status_code,
+        excerpt=excerpt,
+        retry_after=response.headers.get("Retry-After"),
+    )
+
+
+def _read_capped(response: requests.Response, deadline: float) -> str:
+    chunks, size = [], 0
+    for chunk in response.iter_content(chunk_size=RESPONSE_EXCERPT_BYTES):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= RESPONSE_EXCERPT_BYTES or time.monotonic() > deadline:
+            break
+    return b"".join(chunks)[:RESPONSE_EXCERPT_BYTES].decode("utf-8", "replace")
+
+
+def _reason(exc: Exception) -> str:
+    """The innermost cause of a requests error, which is the one a person can act on."""
+    while exc.__context__ is not None or exc.__cause__ is not None:
+        inner = exc.__cause__ or exc.__context__
+        if isinstance(inner, SendError):
+            return str(inner)
+        exc = inner
+    return str(exc)
