@@ -154,6 +154,17 @@ DESTINATIONS_TIMEOUT = env.float("DESTINATIONS_TIMEOUT", default=10.0)
 # Seconds between sweeps that re-queue deliveries whose worker died mid-attempt.
 DESTINATIONS_SWEEP_INTERVAL = env.float("DESTINATIONS_SWEEP_INTERVAL", default=60.0)
 
+# --- Email ------------------------------------------------------------------------------------
+
+# How mail goes out (admins are told when a destination is disabled), as a URL, e.g.
+# smtp+tls://user:password@smtp.example.com:587; the default prints mail to the console.
+globals().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="ds24site <webmaster@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Who is told about problems (besides active superusers with an email address).
+ADMINS = [("", address) for address in env.list("ADMINS", default=[])]
+EMAIL_SUBJECT_PREFIX = "[ds24site] "
+
 # --- Digistore24 API -------------------------------------------------------------------------
 
 DS24_API_URL = env("DS24_API_URL", default="https://www.digistore24.com/api/call/")
