@@ -4,12 +4,15 @@ from rest_framework.routers import DefaultRouter
 
 from api.exceptions import not_found
 from connections.api import ConnectionViewSet
+from forwarding.api import DeliveryViewSet, DestinationViewSet
 from webhooks.api import EventViewSet, WebhookViewSet
 
 router = DefaultRouter()
 router.register("events", EventViewSet, basename="event")
 router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("connections", ConnectionViewSet, basename="connection")
+router.register("destinations", DestinationViewSet, basename="destination")
+router.register("deliveries", DeliveryViewSet, basename="delivery")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

@@ -42,7 +42,7 @@ class AttemptInline(admin.TabularInline):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(DestinationChangeMixin, ObjectActionsMixin, ReadOnlyAdmin):
+class DeliveryAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     list_display = [
         "created",
         "event_link",

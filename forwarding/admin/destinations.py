@@ -33,6 +33,13 @@ RECENT = 20
 
 
 class DestinationForm(forms.ModelForm):
+    url = forms.URLField(
+        label="URL",
+        max_length=2000,
+        assume_scheme="https",  # forwarding sends to https only
+        widget=forms.URLInput(attrs={"size": 80}),
+        help_text=Destination._meta.get_field("url").help_text,
+    )
     event_types = forms.MultipleChoiceField(
         # Connection tests are never forwarded (only accepted events are), so not a choice.
         choices=ipn.event_choices(name for name in ipn.KNOWN_EVENTS if name != ipn.CONNECTION_TEST),
@@ -44,7 +51,6 @@ class DestinationForm(forms.ModelForm):
     class Meta:
         model = Destination
         fields = ["name", "url", "webhook", "event_types", "mode", "active"]
-        widgets = {"url": forms.URLInput(attrs={"size": 80})}
 
 
 class ReplayForm(forms.Form):
@@ -203,8 +209,8 @@ class DestinationAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin
         )
         rows = format_html_join(
             "",
-            '<tr><td><a href="{}">{}</a></td><td>#{}</td><td>{}</td><td>{} ms</td><td>{}</td>'
-            "</tr>",
+            '<tr><td><a href="{}">{}</a></td><td>#{}</td><td>{}</td><td>{}&nbsp;ms</td>'
+            "<td>{}</td></tr>",
             (
                 (
                     change_url(a.delivery),
@@ -375,6 +381,5 @@ class DestinationAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin
             "opts": self.opts,
             "original": destination,
         }
-        response = TemplateResponse(request, "admin/forwarding/destination/secret.html", context)
-        response["Cache-Control"] = "no-store"  # not kept by the browser or a proxy
-        return response
+        # Admin views are never_cache (no-store): the page is not kept by a browser or proxy.
+        return TemplateResponse(request, "admin/forwarding/destination/secret.html", context)
