@@ -15,9 +15,10 @@ setup: $(VENV)/.run-installed
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py ensureadmin
 
+# The web server and one task worker (forwarding, ipn_received receivers), both logging here.
 run: setup
-	@echo "Serving on http://127.0.0.1:$(PORT)/admin/  (Ctrl+C to stop)"
-	$(BIN)/gunicorn ds24site.wsgi -c gunicorn.conf.py
+	@echo "Serving on http://127.0.0.1:$(PORT)/admin/ with a task worker  (Ctrl+C stops both)"
+	$(BIN)/python manage.py serve
 
 # The app with the Digistore24 stand-in, a demo connection, a webhook of each kind and a stream
 # of signed sample IPNs, in the same local database as `make run`.

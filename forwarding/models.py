@@ -206,7 +206,7 @@ class Delivery(models.Model):
     locked_until = models.DateTimeField(null=True, blank=True, editable=False)
     # The django-tasks result (DBTaskResult id) of the task queued for the next attempt; the
     # sweeper re-queues a due delivery whose task is no longer waiting to run.
-    task_id = models.CharField(max_length=64, blank=True, editable=False)
+    task_id = models.UUIDField(null=True, blank=True, editable=False)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     created = models.DateTimeField(default=timezone.now, editable=False)

@@ -1,21 +1,305 @@
-"""Workflows of forwarding that people start from the admin and the API: replaying a time range
-to a destination, a test event, enabling a destination again, and telling the admins."""
+"""Workflows of forwarding: routing a stored event to its destinations, one delivery attempt,
+the retry schedule, and the sweep that recovers deliveries a dead worker left behind.
 
+Durable state is the Delivery row; a django-tasks task only nudges a worker to look at it.
+A worker claims a delivery with a conditional UPDATE (pending, due, lease expired) that sets a
+lease before doing the slow part (conventions #21), so two workers never send the same attempt,
+and a task run twice, early or late finds nothing to do. The database backend's worker does not
+recover a task left RUNNING by a worker that died, so `deliveries_sweep` re-queues due deliveries
+whose lease has expired and whose task is no longer waiting.
+"""
+
+import json
+import logging
+import random
+import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from forwarding import sender, tasks
-from forwarding.models import Delivery, Destination
+from forwarding.models import Attempt, Delivery, Destination
+from forwarding.signals import destination_disabled
 from webhooks import ipn, samples
 from webhooks.models import Event, Webhook
+from webhooks.serializers import EventSerializer
+
+logger = logging.getLogger(__name__)
+
+# Waits after each failed attempt (after the first attempt, the second, …), as Svix's schedule:
+# seconds, then minutes, then hours; 12 attempts over about 2.8 days. Each is jittered.
+RETRY_DELAYS = (
+    timedelta(seconds=5),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=5),
+    *[timedelta(hours=10)] * 6,
+)
+MAX_ATTEMPTS = 1 + len(RETRY_DELAYS)
+# The longest Retry-After (on 429 and 503) that is honoured.
+RETRY_AFTER_CAP = timedelta(hours=10)
+# 4xx answers that say "try again later" rather than "this will never work".
+RETRYABLE_4XX = frozenset({408, 409, 425, 429})
+# Deliveries re-queued per sweep; the next sweep takes the rest.
+SWEEP_BATCH = 500
+
+
+def lease() -> timedelta:
+    """How long a claimed delivery is a worker's: an attempt takes at most about twice
+    DESTINATIONS_TIMEOUT (sender.post), plus time to record it."""
+    return timedelta(seconds=3 * settings.DESTINATIONS_TIMEOUT)
+
+
+def retry_delay(*, attempts: int, retry_after: str | None = None) -> timedelta | None:
+    """The wait before the next attempt after `attempts` failed ones, jittered by ±20 % so
+    deliveries that failed together do not return together; None when none is left. A
+    Retry-After (seconds or an HTTP date) lengthens it, up to RETRY_AFTER_CAP."""
+    if attempts >= MAX_ATTEMPTS:
+        return None
+    delay = RETRY_DELAYS[attempts - 1] * random.uniform(0.8, 1.2)  # noqa: S311 - not security
+    asked = _parse_retry_after(retry_after)
+    if asked is not None:
+        delay = max(delay, min(asked, RETRY_AFTER_CAP))
+    return delay
+
+
+def _parse_retry_after(value: str | None) -> timedelta | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return timedelta(seconds=int(value))
+    try:
+        return parsedate_to_datetime(value) - timezone.now()
+    except (TypeError, ValueError):
+        return None
+
+
+def deliveries_create(*, event) -> list[Delivery]:
+    """Route a just-stored event: a pending Delivery per matching active destination and a task
+    for each, written in the caller's transaction so they commit (or vanish) with the event."""
+    deliveries = [
+        Delivery.new(event=event, destination=destination)
+        for destination in Destination.objects.for_event(event)
+    ]
+    for delivery in deliveries:
+        delivery.task_id = tasks.deliver.enqueue(str(delivery.public_id)).id
+    return Delivery.objects.bulk_create(deliveries)
+
+
+def delivery_retry(*, delivery: Delivery) -> bool:
+    """Send a finished (failed) delivery again from the start of the schedule, e.g. after its
+    destination was fixed and re-enabled. False when it is still pending."""
+    with transaction.atomic():
+        result = tasks.deliver.enqueue(str(delivery.public_id))
+        retried = (
+            Delivery.objects.filter(pk=delivery.pk)
+            .exclude(status=Delivery.Status.PENDING)
+            .update(
+                status=Delivery.Status.PENDING,
+                attempts=0,
+                next_attempt_at=timezone.now(),
+                locked_until=None,
+                finished=None,
+                task_id=result.id,
+            )
+        )
+        if not retried:
+            transaction.set_rollback(True)
+    return bool(retried)
+
+
+def message_body(event) -> bytes:
+    """The JSON a destination receives, shaped as Standard Webhooks suggests: `type`,
+    `timestamp` (when Digistore24's IPN was received), `sequence` (the event's row id, which
+    grows with arrival, for receivers that need an order: deliveries are not sent in order) and
+    `data`, the event as the REST API shows it, with the payload as an object."""
+    data = dict(EventSerializer(event).data)
+    data["payload"] = dict(event.payload)
+    message = {
+        "type": event.event,
+        "timestamp": data["received"],
+        "sequence": event.pk,
+        "data": data,
+    }
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def delivery_attempt(*, public_id: str) -> str:
+    """Make the next attempt of a delivery if it is due and nobody else holds it; returns what
+    happened, for the task result and the log."""
+    now = timezone.now()
+    lease_until = now + lease()
+    claimed = (
+        Delivery.objects.filter(
+            public_id=public_id, status=Delivery.Status.PENDING, next_attempt_at__lte=now
+        )
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
+        .update(locked_until=lease_until, attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        return "not due, taken or finished"
+    delivery = Delivery.objects.select_related("destination", "event__webhook").get(
+        public_id=public_id
+    )
+    destination = delivery.destination
+    if not destination.active:
+        _finish(delivery, lease_until, Delivery.Status.FAILED, error="destination is disabled")
+        return "failed: destination disabled"
+
+    started, clock = timezone.now(), time.monotonic()
+    answer, error, permanent = None, "", False
+    try:
+        answer = sender.post(
+            url=destination.url,
+            body=message_body(delivery.event),
+            msg_id=delivery.message_id,
+            secrets=destination.signing_secrets(),
+        )
+    except sender.UnsafeURL as exc:
+        error, permanent = f"refused: {exc}", True
+    except sender.SendError as exc:
+        error = str(exc)
+    duration_ms = int((time.monotonic() - clock) * 1000)
+
+    status = answer.status if answer else None
+    if answer and 200 <= status < 300:
+        outcome = Delivery.Status.SUCCEEDED
+    elif answer and 300 <= status < 400:
+        error = "redirect not followed"
+    elif answer and 400 <= status < 500 and status not in RETRYABLE_4XX:
+        error, permanent = f"HTTP {status}: not retried", True
+    elif answer:
+        error = f"HTTP {status}"
+    if error:
+        delay = (
+            None
+            if permanent
+            else retry_delay(
+                attempts=delivery.attempts, retry_after=answer.retry_after if answer else None
+            )
+        )
+        outcome = Delivery.Status.PENDING if delay else Delivery.Status.FAILED
+
+    with transaction.atomic():
+        Attempt.objects.create(
+            delivery=delivery,
+            number=delivery.attempts,
+            started=started,
+            duration_ms=duration_ms,
+            status_code=status,
+            response_excerpt=answer.excerpt if answer else "",
+            error=error,
+        )
+        if outcome == Delivery.Status.PENDING:
+            _reschedule(delivery, lease_until, status_code=status, error=error, after=delay)
+        else:
+            _finish(delivery, lease_until, outcome, status_code=status, error=error)
+        _record_health(destination, succeeded=outcome == Delivery.Status.SUCCEEDED)
+    return f"{outcome}: {error or status}"
+
+
+def _finish(delivery, lease_until, status, *, status_code=None, error="") -> None:
+    """End a delivery, unless another worker has taken it over since (lease lost)."""
+    Delivery.objects.filter(pk=delivery.pk, locked_until=lease_until).update(
+        status=status,
+        next_attempt_at=None,
+        locked_until=None,
+        last_status_code=status_code,
+        last_error=error,
+        finished=timezone.now(),
+    )
+
+
+def _reschedule(delivery, lease_until, *, status_code, error, after: timedelta) -> None:
+    """Queue the next attempt (the task waits until it is due) and release the lease."""
+    due = timezone.now() + after
+    with transaction.atomic():
+        result = tasks.deliver.using(run_after=due).enqueue(str(delivery.public_id))
+        released = Delivery.objects.filter(pk=delivery.pk, locked_until=lease_until).update(
+            next_attempt_at=due,
+            locked_until=None,
+            last_status_code=status_code,
+            last_error=error,
+            task_id=result.id,
+        )
+        if not released:  # another worker took over after our lease ran out: it queues
+            transaction.set_rollback(True)
+
+
+def _record_health(destination: Destination, *, succeeded: bool) -> None:
+    """Track how long a destination has been failing; disable it after DISABLE_AFTER without
+    a success, and tell whoever listens (destination_disabled) once the transaction commits."""
+    now = timezone.now()
+    mine = Destination.objects.filter(pk=destination.pk)
+    if succeeded:
+        mine.exclude(failing_since=None).update(failing_since=None)
+        return
+    mine.filter(failing_since=None).update(failing_since=now)
+    hours = destination.DISABLE_AFTER.total_seconds() / 3600
+    reason = f"every attempt failed for {hours:g} hours"
+    disabled = mine.filter(active=True, failing_since__lte=now - destination.DISABLE_AFTER).update(
+        active=False, disabled_reason=reason, disabled_at=now
+    )
+    if disabled:
+        logger.error("destination %s disabled: %s", destination.public_id, reason)
+        transaction.on_commit(
+            lambda: destination_disabled.send_robust(
+                sender=Destination, destination=destination, reason=reason
+            )
+        )
+
+
+def deliveries_sweep() -> int:
+    """Re-queue deliveries that are due, not held by a live lease and have no task waiting:
+    those whose worker died mid-attempt (its task stays RUNNING forever) or whose task row is
+    gone. Returns how many were re-queued."""
+    now = timezone.now()
+    waiting = DBTaskResult.objects.filter(id=OuterRef("task_id"), status=TaskResultStatus.READY)
+    stranded = (
+        Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
+        .exclude(Exists(waiting))
+        .values_list("pk", "public_id", "task_id")[:SWEEP_BATCH]
+    )
+    requeued = 0
+    for pk, public_id, task_id in stranded:
+        with transaction.atomic():
+            result = tasks.deliver.enqueue(str(public_id))
+            # Conditional on the task it had, so a concurrent sweep re-queues it only once.
+            if Delivery.objects.filter(pk=pk, task_id=task_id).update(task_id=result.id):
+                requeued += 1
+            else:
+                transaction.set_rollback(True)
+    if requeued:
+        logger.warning("re-queued %d delivery(ies) left behind by a stopped worker", requeued)
+    return requeued
+
+
+def sweep_ensure(*, after: float = 0.0) -> bool:
+    """Queue a sweep unless one is already waiting; True when it queued one. Called when a
+    worker starts and after every sweep, so the chain of sweeps survives any worker dying."""
+    if DBTaskResult.objects.filter(
+        task_path=tasks.sweep.module_path, status=TaskResultStatus.READY
+    ).exists():
+        return False
+    tasks.sweep.using(run_after=timezone.now() + timedelta(seconds=after)).enqueue()
+    return True
+
+
+# --- Started by people (the admin, the API) ----------------------------------------------------
 
 # Most events one replay sends: a replay runs in the request, and a larger backlog is better
 # sent in a few ranges than queued at once.

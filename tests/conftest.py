@@ -183,3 +183,32 @@ def _fresh_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+def run_tasks() -> int:
+    """Run every queued task that is due, in this process and the test's transaction, as a
+    worker would (tasks queued for later stay queued); returns how many ran. The worker's own
+    loop closes connections between tasks, which a test transaction cannot survive."""
+    from django.db import transaction
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
+
+    worker = Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="tests",
+        excluded_queue_names=[],
+    )
+    ran = 0
+    while True:
+        with transaction.atomic():
+            result = DBTaskResult.objects.ready().get_locked()
+            if result is None:
+                return ran
+            result.claim(worker.worker_id)
+        worker.run_task(result)
+        ran += 1

@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
@@ -29,7 +30,7 @@ from webhooks.models import (
     RejectedDelivery,
     Webhook,
 )
-from webhooks.services import delivery_reverify, event_notify, webhook_send_test
+from webhooks.services import delivery_reverify, event_notify_later, webhook_send_test
 from webhooks.setup_guide import setup_steps
 
 
@@ -529,16 +530,14 @@ class EventAdmin(WebhookLogAdmin):
                 request, f"Replay at most {REPLAY_MAX} events at a time.", messages.ERROR
             )
             return
-        failed = sum(1 for event in events if event_notify(event=event))
-        if failed:
-            self.message_user(
-                request,
-                f"Replayed {len(events)} event(s); receivers failed on {failed} — the errors are "
-                "recorded on those events.",
-                messages.WARNING,
-            )
-        else:
-            self.message_user(request, f"Replayed {len(events)} event(s); no receiver failed.")
+        with transaction.atomic():
+            for event in events:
+                event_notify_later(event=event)
+        self.message_user(
+            request,
+            f"Queued {len(events)} event(s) for the ipn_received receivers; a worker sends them, "
+            "and what a receiver raises is recorded on its event.",
+        )
 
     def get_urls(self):
         prefix = f"{self.opts.app_label}_{self.opts.model_name}"

@@ -1,5 +1,5 @@
 """Workflows around webhooks: checking and storing an IPN exactly once, recording and
-re-verifying rejections, telling app code about new events, creating webhooks."""
+re-verifying rejections, telling app code about new events (from a worker), creating webhooks."""
 
 import logging
 from dataclasses import dataclass
@@ -12,9 +12,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.http import parse_header_parameters
 
-from webhooks import ipn, samples, signing
+from webhooks import ipn, samples, signing, tasks
 from webhooks.models import Event, RejectedDelivery, Webhook
-from webhooks.signals import ipn_received
+from webhooks.signals import event_stored, ipn_received
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +72,10 @@ def ipn_store(
     concurrent identical deliveries yield one row on every database: the loser's INSERT fails
     and it counts a delivery on the winner's row instead. Raises DatabaseError when the
     notification could not be stored.
+
+    The follow-up work of a new event is queued in the same transaction (django-tasks'
+    database backend: the task rows are an outbox), so once this returns nothing is lost:
+    `event_stored` receivers (forwarding's deliveries) and the `ipn_received` notification.
     """
     params = dict(pairs)
     event_name = params.get("event", "")
@@ -104,6 +108,8 @@ def ipn_store(
                 Webhook.objects.filter(pk=webhook.pk).update(
                     event_count=F("event_count") + 1, last_received=now
                 )
+                event_stored.send(sender=Event, event=event)
+                event_notify_later(event=event, unless_unheard=True)
             return event
         except IntegrityError:
             if attempt == 2:
@@ -119,10 +125,21 @@ def ipn_store(
     raise AssertionError("unreachable")
 
 
+def event_notify_later(*, event: Event, unless_unheard: bool = False) -> None:
+    """Queue `ipn_received` for the event (webhooks.tasks.notify), in the caller's transaction.
+    With `unless_unheard`, only when a receiver is connected: receivers connect at import
+    (an AppConfig.ready), the same in the web and the worker processes, and a task per event
+    that tells nobody would only cost the receiver a write."""
+    if unless_unheard and not ipn_received.has_listeners(sender=Event):
+        return
+    tasks.notify.enqueue(event.pk)
+
+
 def event_notify(*, event: Event) -> list[str]:
     """Send `ipn_received` for a committed event; record on it what any receiver raised.
 
-    Returns the receivers' errors, one line each. Used by the receiver and by replays.
+    Returns the receivers' errors, one line each. Runs in a worker (webhooks.tasks.notify),
+    queued when the event is stored or replayed.
     """
     errors = []
     for receiver, result in ipn_received.send_robust(sender=Event, event=event):
@@ -206,15 +223,13 @@ def delivery_reverify(*, delivery: RejectedDelivery) -> Rejection | None:
         # Claim the row first: of two concurrent re-verifications only one stores the IPN.
         if not RejectedDelivery.objects.filter(pk=delivery.pk).delete()[0]:
             return None
-        event = ipn_store(
+        ipn_store(
             webhook=webhook,
             pairs=pairs,
             signature=signature,
             sender_ip=delivery.sender_ip,
             received=delivery.received,
         )
-    if event is not None:
-        event_notify(event=event)
     return None
 
 

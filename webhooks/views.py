@@ -11,7 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from ds24site.crypto import DecryptionError
 from webhooks.models import Webhook
-from webhooks.services import Rejection, delivery_reject, event_notify, ipn_store, ipn_verify
+from webhooks.services import Rejection, delivery_reject, ipn_store, ipn_verify
 from webhooks.signing import SIGNATURE_KEYS
 
 logger = logging.getLogger(__name__)
@@ -127,10 +127,10 @@ def receive(request, token):
         return _text(f"ERROR: {rejection}", rejection.status)
 
     try:
-        event = ipn_store(webhook=webhook, pairs=pairs, signature=signature, sender_ip=sender_ip)
+        # Stores the event and queues its follow-up work (ipn_received, forwarding) in one
+        # transaction; a worker does that work, so the answer never waits for it.
+        ipn_store(webhook=webhook, pairs=pairs, signature=signature, sender_ip=sender_ip)
     except DatabaseError:
         logger.exception("IPN receiver: could not store a delivery for webhook %s", webhook.pk)
         return _text("ERROR: not stored, retry later", 503)
-    if event is not None:
-        event_notify(event=event)
     return _text("OK")

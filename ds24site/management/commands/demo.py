@@ -56,8 +56,9 @@ class Command(OneLineErrorCommand):
             Webhook.objects.filter(pk=webhook.pk).update(connection=connection, active=True)
             webhooks.append((webhook, events))
 
+        # gunicorn and a task worker (`serve`), so forwarding and receivers run too.
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "ds24site.wsgi", "-c", "gunicorn.conf.py"],
+            [sys.executable, "manage.py", "serve"],
             env={**os.environ, "DS24_API_URL": standin.api_url},
         )
         stop = threading.Event()
@@ -87,7 +88,7 @@ class Command(OneLineErrorCommand):
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if server.poll() is not None:
-                raise CommandError("gunicorn exited; see the lines above")
+                raise CommandError("the server exited; see the lines above")
             try:
                 requests.get(f"{settings.SITE_URL}/healthz", timeout=1)
                 return

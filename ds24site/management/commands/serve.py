@@ -1,0 +1,55 @@
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the web server (gunicorn) and one task worker (runworker) together, as `make run` "
+        "does: both logs on this terminal; Ctrl+C (or SIGTERM) stops both, gracefully; a second "
+        "Ctrl+C kills them. When either exits, the other is stopped too."
+    )
+
+    def handle(self, **options):
+        manage = str(settings.BASE_DIR / "manage.py")
+        commands = {
+            "gunicorn": [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "ds24site.wsgi",
+                "-c",
+                "gunicorn.conf.py",
+            ],
+            "worker": [sys.executable, manage, "runworker", "--no-reload"],
+        }
+        # Own sessions: a terminal's Ctrl+C reaches only this process, which then stops each
+        # child once (a worker given two signals abandons its task instead of finishing it).
+        children = {
+            name: subprocess.Popen(argv, cwd=settings.BASE_DIR, start_new_session=True)  # noqa: S603
+            for name, argv in commands.items()
+        }
+        signals_received = []
+
+        def stop(signum, frame):
+            signals_received.append(signum)
+            forced = len(signals_received) > 1
+            for child in children.values():
+                if child.poll() is None:
+                    child.send_signal(signal.SIGKILL if forced else signal.SIGTERM)
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        while all(child.poll() is None for child in children.values()):
+            time.sleep(0.2)
+        exited = [name for name, child in children.items() if child.poll() is not None]
+        if not signals_received:
+            self.stderr.write(f"{', '.join(exited)} exited; stopping the rest")
+            stop(signal.SIGTERM, None)
+        codes = [child.wait() for child in children.values()]
+        if not signals_received and any(codes):
+            sys.exit(1)
