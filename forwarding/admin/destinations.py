@@ -113,6 +113,19 @@ class DestinationAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin
     ]
     change_form_template = "admin/forwarding/destination/change_form.html"
 
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        # Bulk delete would list every delivery and attempt of every selected destination.
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_delete_permission(self, request, obj=None):
+        """A destination with deliveries is kept (its log would go with it, and the delete page
+        would list all of it); disable it instead."""
+        if obj is not None and obj.deliveries.exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
     def get_fieldsets(self, request, obj=None):
         if obj is None:  # the secret is made on saving, and shown then
             return self.fieldsets[:1]

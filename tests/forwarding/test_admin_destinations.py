@@ -390,3 +390,14 @@ def test_change_page_shows_recent_deliveries_and_attempts(
     assert reverse("admin:forwarding_delivery_change", args=[delivery.pk]) in html
     assert 'ds24-badge rejecting">Failed' in html
     assert "<td>#1</td><td>503</td><td>120&nbsp;ms</td><td>busy</td>" in html
+
+
+def test_a_destination_with_deliveries_cannot_be_deleted_one_without_can(
+    forwarding_staff, post_ipn, webhook, destination
+):
+    deliveries(destination, post_ipn, webhook, ["succeeded"])
+    empty = Destination.objects.create(name="Empty", url="https://empty.example.com/")
+    assert forwarding_staff.get(url("delete", destination)).status_code == 403
+    assert 'value="delete_selected"' not in page(forwarding_staff, reverse(CHANGELIST))
+    assert forwarding_staff.post(url("delete", empty), {"post": "yes"}).status_code == 302
+    assert list(Destination.objects.values_list("name", flat=True)) == ["CRM"]
