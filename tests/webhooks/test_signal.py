@@ -1,12 +1,10 @@
-"""`ipn_received`: sent once per stored event, after commit; a failing receiver changes nothing
-for Digistore24 but is recorded on the event."""
-
-import threading
+"""`ipn_received`: queued with each stored event and sent by a worker, never in the request; a
+failing receiver changes nothing for Digistore24 but is recorded on the event."""
 
 import pytest
-from django.db import connections
+from django_tasks_db.models import DBTaskResult
 
-from tests.conftest import on_payment, signed
+from tests.conftest import on_payment, run_tasks, signed
 from webhooks.models import Event
 from webhooks.signals import ipn_received
 
@@ -38,36 +36,40 @@ def test_sent_once_per_stored_event_not_for_redeliveries(post_ipn, webhook, rece
     post_ipn(webhook, signed(on_payment()))
     post_ipn(webhook, signed(on_payment()))
     post_ipn(webhook, signed({"event": "connection_test"}))
+    assert received == []  # not in the request
+    run_tasks()
     assert [event.event for event in received] == ["on_payment", "connection_test"]
     assert received[0].pk == Event.objects.get(event="on_payment").pk
 
 
 @pytest.mark.django_db
+def test_queued_with_the_event(post_ipn, webhook, received):
+    post_ipn(webhook, signed(on_payment()))
+    task = DBTaskResult.objects.get()
+    assert task.task_path == "webhooks.tasks.notify"
+    assert task.args_kwargs["args"] == [Event.objects.get().pk]
+
+
+@pytest.mark.django_db
+def test_nothing_queued_while_nobody_listens(post_ipn, webhook):
+    post_ipn(webhook, signed(on_payment()))
+    assert Event.objects.exists()
+    assert not DBTaskResult.objects.exists()
+
+
+@pytest.mark.django_db
 def test_not_sent_for_rejected_deliveries(post_ipn, webhook, received):
     post_ipn(webhook, on_payment())  # unsigned
+    run_tasks()
     assert received == []
 
 
-@pytest.mark.django_db(transaction=True)
-def test_sent_after_the_row_is_committed(post_ipn, webhook):
-    seen_from_another_connection = []
-
-    def receiver(sender, event, **kwargs):
-        # A different thread has its own connection: it sees only committed rows.
-        def look():
-            seen_from_another_connection.append(Event.objects.filter(pk=event.pk).exists())
-            connections.close_all()
-
-        thread = threading.Thread(target=look)
-        thread.start()
-        thread.join()
-
-    ipn_received.connect(receiver)
-    try:
-        post_ipn(webhook, signed(on_payment()))
-    finally:
-        ipn_received.disconnect(receiver)
-    assert seen_from_another_connection == [True]
+@pytest.mark.django_db
+def test_an_event_pruned_before_the_worker_came_is_skipped(post_ipn, webhook, received):
+    post_ipn(webhook, signed(on_payment()))
+    Event.objects.all().delete()
+    run_tasks()
+    assert received == []
 
 
 @pytest.mark.django_db
@@ -76,6 +78,7 @@ def test_failing_receiver_is_recorded_and_answer_stays_ok(
 ):
     response = post_ipn(webhook, signed(on_payment()))
     assert response.content == b"OK"
+    run_tasks()
     event = Event.objects.get()
     assert "RuntimeError: CRM is down" in event.signal_error
     assert "explode" in event.signal_error

@@ -1,0 +1,156 @@
+"""The outbound request's safety: refused URLs and addresses (checked again on the address the
+socket connects to), no redirects, a capped answer, short timeouts; and signatures that the
+standardwebhooks library accepts."""
+
+import socket
+import time
+
+import pytest
+from standardwebhooks import Webhook as StandardWebhook
+
+from forwarding import sender
+from forwarding.models import Destination, new_secret
+
+REFUSED = [
+    ("http://example.com/hook", "only https"),
+    ("ftp://example.com/hook", "only https"),
+    ("https:///nohost", "no host"),
+    ("https://127.0.0.1/hook", "loopback"),
+    ("https://[::1]/hook", "loopback"),
+    ("https://localhost/hook", "loopback"),
+    ("https://api.localhost/hook", "loopback"),
+    ("https://10.0.0.5/hook", "private"),
+    ("https://192.168.1.1/hook", "private"),
+    ("https://172.16.0.1/hook", "private"),
+    ("https://[fd12::1]/hook", "private"),
+    ("https://169.254.169.254/latest/meta-data", "metadata"),
+    ("https://[fd00:ec2::254]/", "metadata"),
+    ("https://169.254.10.10/", "link-local"),
+    ("https://[fe80::1]/", "link-local"),
+    ("https://224.0.0.1/", "multicast"),
+    ("https://0.0.0.0/", "private"),
+    ("https://100.64.0.1/", "not a public"),
+    ("https://[::ffff:127.0.0.1]/", "loopback"),
+    ("https://example.com:99999/", "not a valid URL"),
+]
+
+
+@pytest.mark.parametrize(("url", "why"), REFUSED)
+def test_refused_urls(settings, url, why):
+    settings.DESTINATIONS_ALLOW_LOCAL = False
+    with pytest.raises(sender.UnsafeURL, match=why):
+        sender.check_url(url)
+
+
+@pytest.mark.parametrize("url", ["https://example.com/hook", "https://93.184.215.14:8443/x"])
+def test_public_https_urls_pass(settings, url):
+    settings.DESTINATIONS_ALLOW_LOCAL = False
+    sender.check_url(url)
+
+
+def test_allow_local_admits_http_and_loopback_only(settings):
+    settings.DESTINATIONS_ALLOW_LOCAL = True
+    sender.check_url("http://127.0.0.1:8000/hook")
+    sender.check_url("http://localhost/hook")
+    for url in ("http://10.0.0.1/", "https://169.254.169.254/", "ftp://127.0.0.1/"):
+        with pytest.raises(sender.UnsafeURL):
+            sender.check_url(url)
+
+
+def test_the_model_form_validation_refuses_them(settings):
+    settings.DESTINATIONS_ALLOW_LOCAL = False
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="private"):
+        Destination(name="x", url="https://10.1.2.3/").clean()
+    with pytest.raises(ValidationError, match="Unknown events: nope"):
+        Destination(name="x", url="https://example.com/", event_types=["nope"]).clean()
+
+
+def post(url):
+    return sender.post(url=url, body=b"{}", msg_id="msg_1", secrets=[new_secret()])
+
+
+@pytest.fixture
+def resolving_to(monkeypatch):
+    """DNS answers as a rebinding or internal name would: the one thing that cannot run here."""
+
+    def resolve(*addresses):
+        real = socket.getaddrinfo
+
+        def fake(host, port, *args, **kwargs):
+            if host != "hooks.example.com":
+                return real(host, port, *args, **kwargs)
+            return [
+                (socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))
+                for address in addresses
+            ]
+
+        monkeypatch.setattr(socket, "getaddrinfo", fake)
+
+    return resolve
+
+
+@pytest.mark.parametrize(
+    ("addresses", "why"),
+    [
+        (["127.0.0.1"], "loopback"),
+        (["93.184.215.14", "10.0.0.7"], "private"),  # every address is checked
+        (["169.254.169.254"], "metadata"),
+    ],
+)
+def test_a_name_resolving_to_an_internal_address_is_refused_when_connecting(
+    settings, resolving_to, addresses, why
+):
+    settings.DESTINATIONS_ALLOW_LOCAL = False
+    resolving_to(*addresses)
+    sender.check_url("https://hooks.example.com/x")  # the name alone looks fine
+    with pytest.raises(sender.UnsafeURL, match=why):
+        post("https://hooks.example.com/x")
+
+
+def test_the_connected_peer_is_checked(settings, receiver, resolving_to):
+    """A name that passes (allowed loopback) still reaches a receiver; with local addresses
+    disallowed after resolution the very same connection is refused."""
+    resolving_to("127.0.0.1")
+    port = receiver.url.split(":")[2].split("/")[0]
+    assert post(f"http://hooks.example.com:{port}/hook").status == 200
+    settings.DESTINATIONS_ALLOW_LOCAL = False
+    with pytest.raises(sender.UnsafeURL):
+        sender.post(url="https://hooks.example.com/x", body=b"{}", msg_id="m", secrets=[])
+    assert len(receiver.requests) == 1
+
+
+def test_redirects_are_not_followed(receiver):
+    receiver.answer(301, headers={"Location": receiver.url + "/moved"})
+    assert post(receiver.url).status == 301
+    assert [r.path for r in receiver.requests] == ["/hook"]
+
+
+def test_the_answer_is_read_only_up_to_the_cap(receiver):
+    receiver.answer(200, body=b"x" * 1_000_000)
+    assert post(receiver.url).excerpt == "x" * sender.RESPONSE_EXCERPT_BYTES
+
+
+def test_a_slow_receiver_times_out(settings, receiver):
+    settings.DESTINATIONS_TIMEOUT = 0.2
+    receiver.hold = True  # released only when the test ends
+    with pytest.raises(sender.SendError, match=r"no answer within 0\.2 s"):
+        post(receiver.url)
+
+
+def test_a_closed_port_is_a_send_error(receiver):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(sender.SendError, match="cannot connect"):
+        post(f"http://127.0.0.1:{port}/")
+
+
+def test_signatures_verify_with_the_standardwebhooks_library():
+    secret = new_secret()
+    body = '{"type":"on_payment","data":{"name":"Jörg"}}'.encode()
+    now = int(time.time())
+    headers = sender.headers(msg_id="msg_abc", timestamp=now, body=body, secrets=[secret])
+    assert StandardWebhook(secret).verify(body, headers)["data"]["name"] == "Jörg"
+    assert headers["webhook-signature"].startswith("v1,")
