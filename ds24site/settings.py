@@ -213,7 +213,8 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "ds24site API",
-    "DESCRIPTION": "Query and follow the Digistore24 events this server received.",
+    "DESCRIPTION": "Query and follow the Digistore24 events this server received, and manage "
+    "where they are forwarded.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",  # served from here: no CDN
@@ -224,6 +225,11 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.add_error_responses",
     ],
+    # Several models have a `status`: each set of choices gets a name of its own.
+    "ENUM_NAME_OVERRIDES": {
+        "DestinationStatusEnum": "forwarding.models.Destination.Status",
+        "DeliveryStatusEnum": "forwarding.models.Delivery.Status",
+    },
 }
 
 # Throttle counts live here: locmem is per process; several app servers want a shared cache,
