@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 from api.exceptions import not_found
 from apicall.api import ApiCallViewSet
 from connections.api import ConnectionViewSet
+from forwarding.api import DeliveryViewSet, DestinationViewSet
 from webhooks.api import EventViewSet, WebhookViewSet
 
 router = DefaultRouter()
@@ -12,6 +13,8 @@ router.register("events", EventViewSet, basename="event")
 router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("connections", ConnectionViewSet, basename="connection")
 router.register("calls", ApiCallViewSet, basename="call")
+router.register("destinations", DestinationViewSet, basename="destination")
+router.register("deliveries", DeliveryViewSet, basename="delivery")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

@@ -157,6 +157,17 @@ DESTINATIONS_TIMEOUT = env.float("DESTINATIONS_TIMEOUT", default=10.0)
 # Seconds between sweeps that re-queue deliveries whose worker died mid-attempt.
 DESTINATIONS_SWEEP_INTERVAL = env.float("DESTINATIONS_SWEEP_INTERVAL", default=60.0)
 
+# --- Email ------------------------------------------------------------------------------------
+
+# How mail goes out (admins are told when a destination is disabled), as a URL, e.g.
+# smtp+tls://user:password@smtp.example.com:587; the default prints mail to the console.
+globals().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="ds24site <webmaster@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Who is told about problems (besides active superusers with an email address).
+ADMINS = [("", address) for address in env.list("ADMINS", default=[])]
+EMAIL_SUBJECT_PREFIX = "[ds24site] "
+
 # --- Digistore24 API -------------------------------------------------------------------------
 
 DS24_API_URL = env("DS24_API_URL", default="https://www.digistore24.com/api/call/")
@@ -205,7 +216,8 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "ds24site API",
-    "DESCRIPTION": "Query and follow the Digistore24 events this server received.",
+    "DESCRIPTION": "Query and follow the Digistore24 events this server received, and manage "
+    "where they are forwarded.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",  # served from here: no CDN
@@ -216,6 +228,11 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.add_error_responses",
     ],
+    # Several models have a `status`: each set of choices gets a name of its own.
+    "ENUM_NAME_OVERRIDES": {
+        "DestinationStatusEnum": "forwarding.models.Destination.Status",
+        "DeliveryStatusEnum": "forwarding.models.Delivery.Status",
+    },
 }
 
 # Throttle counts live here: locmem is per process; several app servers want a shared cache,

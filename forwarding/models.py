@@ -157,6 +157,26 @@ class Destination(models.Model):
         self.save(update_fields=["secret", "previous_secret", "previous_secret_until", "updated"])
         return self.secret
 
+    class Status(models.TextChoices):
+        HEALTHY = "healthy", "Healthy"
+        FAILING = "failing", "Failing"
+        DISABLED = "disabled", "Disabled"
+
+    @property
+    def status(self) -> str:
+        """Disabled when inactive (by a person, or automatically after failing for a day);
+        failing while deliveries fail without a success since; healthy otherwise."""
+        if not self.active:
+            return self.Status.DISABLED
+        if self.failing_since is not None:
+            return self.Status.FAILING
+        return self.Status.HEALTHY
+
+    @property
+    def secret_hint(self) -> str:
+        """The secret redacted, for pages that must not show it: `whsec_…` and its last 4."""
+        return f"{SECRET_PREFIX}…{self.secret[-4:]}"
+
 
 class Delivery(models.Model):
     """One event to one destination: pending until a 2xx answer (succeeded) or until the retry
