@@ -330,17 +330,13 @@ class Ds24Client:
         """Shut the answer's socket down when an interactive budget runs out while the body is
         read. A body that trickles in a byte at a time never lets a socket read time out, and
         one read of a chunk waits for all of it, so checking between chunks is not enough."""
-        if self._deadline is None:
+        if self._deadline is None or response.raw.closed:  # closed: nothing more to read
             yield
             return
         # A socket of our own on the answer's connection (urllib3 hands a connection-delimited
         # body's socket over to http.client): shutdown through it reaches the shared socket,
         # and it cannot be closed and its number reused while the watchdog waits.
-        try:
-            sock = socket.socket(fileno=os.dup(response.raw.fileno()))
-        except OSError:
-            yield  # no socket left: the answer is already complete
-            return
+        sock = socket.socket(fileno=os.dup(response.raw.fileno()))
         watchdog = threading.Timer(self._deadline - time.monotonic(), _shut_down, [sock])
         watchdog.start()
         try:
