@@ -20,10 +20,14 @@ nor any log line, nor a raw answer contains the key.
 
 import json
 import logging
+import os
 import random
 import re
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -303,11 +307,14 @@ class Ds24Client:
             # recognised and redacted.
             limit = max_bytes + len(self._api_key)
             body = bytearray()
-            for chunk in response.iter_content(CHUNK_BYTES):
-                body += chunk
-                self._timeout()  # a trickling answer must not outlast the budget either
-                if len(body) > limit:
-                    break
+            with self._cut_off_at_deadline(response):
+                for chunk in response.iter_content(CHUNK_BYTES):
+                    body += chunk
+                    self._timeout()
+                    if len(body) > limit:
+                        break
+                # A body delimited by the connection's end just stops when the watchdog cuts it.
+                self._timeout()
             return RawResponse(
                 status=response.status_code,
                 headers=tuple(
@@ -317,6 +324,27 @@ class Ds24Client:
                 truncated=len(body) > max_bytes,
                 duration_ms=round((time.monotonic() - started) * 1000),
             )
+
+    @contextmanager
+    def _cut_off_at_deadline(self, response: requests.Response):
+        """Shut the answer's socket down when an interactive budget runs out while the body is
+        read. A body that trickles in a byte at a time never lets a socket read time out, and
+        one read of a chunk waits for all of it, so checking between chunks is not enough."""
+        if self._deadline is None or response.raw.closed:  # closed: nothing more to read
+            yield
+            return
+        # A socket of our own on the answer's connection (urllib3 hands a connection-delimited
+        # body's socket over to http.client): shutdown through it reaches the shared socket,
+        # and it cannot be closed and its number reused while the watchdog waits.
+        sock = socket.socket(fileno=os.dup(response.raw.fileno()))
+        watchdog = threading.Timer(self._deadline - time.monotonic(), _shut_down, [sock])
+        watchdog.start()
+        try:
+            yield
+        finally:
+            watchdog.cancel()
+            watchdog.join()
+            sock.close()
 
     def _timeout(self) -> tuple[float, float]:
         """(connect, read) seconds for the next socket operation: the configured ones, cut to
@@ -342,8 +370,12 @@ class Ds24Client:
 
     def _unreachable(self, exc: requests.RequestException) -> Ds24Error:
         # requests reports a read timeout in the middle of a streamed body as a ConnectionError.
-        timed_out = isinstance(exc, requests.Timeout) or any(
-            isinstance(arg, urllib3.exceptions.TimeoutError) for arg in exc.args
+        # A budget that ran out while the body was read shows as a dropped connection (the
+        # watchdog shut the socket down).
+        timed_out = (
+            isinstance(exc, requests.Timeout)
+            or any(isinstance(arg, urllib3.exceptions.TimeoutError) for arg in exc.args)
+            or (self._deadline is not None and time.monotonic() >= self._deadline)
         )
         if timed_out and self.budget is not None:
             return Unreachable(
@@ -426,6 +458,13 @@ def error_class(status: int, code: int | None, message: str) -> type[Ds24Error]:
     if status in ERROR_STATUSES:
         return ERROR_STATUSES[status]
     return next((kind for pattern, kind in ERROR_MESSAGES if pattern.search(message)), ApiError)
+
+
+def _shut_down(sock: socket.socket) -> None:
+    # shutdown, not close: it wakes a read blocked on the socket in another thread. An error
+    # means the connection is gone already, and the read it was meant to end with it.
+    with suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def _retry_after(response: RawResponse) -> float | None:

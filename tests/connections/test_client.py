@@ -2,6 +2,9 @@
 
 import json
 import logging
+import socket
+import threading
+import time
 
 import pytest
 import requests
@@ -458,3 +461,43 @@ def test_form_fields_bracket_notation():
         ("urls[thankyou_url]", "https://x"),
         ("test", "Y"),
     ]
+
+
+@pytest.mark.parametrize("length", [True, False], ids=["content-length", "until-close"])
+def test_a_trickling_answer_is_cut_off_at_the_interactive_budget(settings, length):
+    """A server that sends its headers at once and then its body a byte at a time never lets a
+    socket read time out; the budget must still end the call while the body is coming, not
+    once all of it has arrived (the server is still sending when the client gives up)."""
+    settings.DS24_API_INTERACTIVE_BUDGET = 0.3
+    body = b'{"result":"success","data":{}}' + b" " * 170  # 200 bytes, 4 s at 50 a second
+    client_done, server_done = threading.Event(), threading.Event()
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def trickle():
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            framing = b"Content-Length: %d" % len(body) if length else b"Connection: close"
+            conn.sendall(b"HTTP/1.1 200 OK\r\n%s\r\n\r\n" % framing)
+            try:
+                for byte in body[:-1]:
+                    if client_done.is_set():
+                        return
+                    conn.sendall(bytes([byte]))
+                    time.sleep(0.02)
+                server_done.set()  # no client can have the whole answer before this
+                conn.sendall(body[-1:])
+            except OSError:
+                pass  # the client hung up
+
+    server = threading.Thread(target=trickle)
+    server.start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/api/call/"
+    try:
+        with pytest.raises(Unreachable, match=r"did not answer within 0\.3 seconds"):
+            ds24_client(READ_ONLY_KEY, base_url=url, interactive=True).ping()
+        assert not server_done.is_set()
+    finally:
+        client_done.set()
+        server.join()
+        listener.close()

@@ -204,6 +204,24 @@ def test_verify_button_and_action(ds24, admin_client_):
     )
 
 
+def test_verifying_many_stops_when_the_budget_is_spent(ds24, admin_client_, settings):
+    """The action runs in one request: a hanging Digistore24 must not hold it for a budget per
+    connection (with a few connections, past the web worker's timeout)."""
+    settings.DS24_API_INTERACTIVE_BUDGET = 0.3
+    ds24.inject("latency", seconds=1, function="ping", count=3)
+    first, second, third = make("First"), make("Second"), make("Third")
+    response = admin_client_.post(
+        reverse("admin:connections_connection_changelist"),
+        {"action": "verify_selected", "_selected_action": [first.pk, second.pk, third.pk]},
+        follow=True,
+    )
+    assert len(ds24.calls("ping")) == 1
+    html = response.content.decode()
+    assert "Digistore24 unreachable" in html
+    assert "Not verified, to answer in time: Second, Third" in html
+    assert Connection.objects.filter(last_verified__isnull=False).count() == 1
+
+
 def test_renew_key_replaces_and_reverifies(ds24, admin_client_):
     connection = make(key=UNKNOWN_KEY)
     url = reverse("admin:connections_connection_renew", args=[connection.pk])
