@@ -303,11 +303,11 @@ class Ds24Client:
             # recognised and redacted.
             limit = max_bytes + len(self._api_key)
             body = bytearray()
-            for chunk in response.iter_content(CHUNK_BYTES):
-                body += chunk
-                self._timeout()  # a trickling answer must not outlast the budget either
-                if len(body) > limit:
+            while len(body) <= limit:
+                chunk = self._read_some(response)
+                if not chunk:
                     break
+                body += chunk
             return RawResponse(
                 status=response.status_code,
                 headers=tuple(
@@ -317,6 +317,21 @@ class Ds24Client:
                 truncated=len(body) > max_bytes,
                 duration_ms=round((time.monotonic() - started) * 1000),
             )
+
+    def _read_some(self, response: requests.Response) -> bytes:
+        """What has arrived of the body, up to CHUNK_BYTES (b"" at its end). One read waits
+        for one packet, not for a full chunk as iter_content does, and none starts once the
+        budget is spent: an answer trickling in a byte at a time cannot outlast it by more than
+        one socket timeout (itself cut to the budget left, where the connection still has it)."""
+        timeout = self._timeout()[1]
+        connection = response.raw.connection  # None once the server said it closes after this
+        if connection is not None and connection.sock is not None:
+            connection.sock.settimeout(timeout)
+        try:
+            return response.raw.read1(CHUNK_BYTES, decode_content=True)
+        except urllib3.exceptions.HTTPError as exc:
+            # As iter_content would: _unreachable reads a timeout out of the arguments.
+            raise requests.ConnectionError(exc) from exc
 
     def _timeout(self) -> tuple[float, float]:
         """(connect, read) seconds for the next socket operation: the configured ones, cut to

@@ -108,3 +108,12 @@ def test_an_answer_no_person_could_read_is_recorded_as_no_api_response(answering
     call = apicall_run(connection=make_connection(FULL_KEY), url="getUserInfo")
     assert (call.status, call.response_body) == (200, body.decode())
     assert call.error == "Digistore24 answered getUserInfo with HTTP 200 and no API response"
+
+
+def test_a_trickling_answer_is_cut_off_by_the_budget(answering, settings):
+    settings.DS24_API_INTERACTIVE_BUDGET = 0.5
+    # 600 bytes a byte every 20 ms take 12 s: many times the budget.
+    answering.answer(b'{"result": "success", "data": {}}'.ljust(600), trickle=0.02)
+    call = apicall_run(connection=make_connection(FULL_KEY), url="getUserInfo")
+    assert "did not answer within 0.5 seconds" in call.error
+    assert answering.sent < 600  # the client left before the answer was complete
