@@ -269,6 +269,13 @@ def test_a_body_that_is_not_json_is_400(client, writable):
     assert response.status_code == 400 and "JSON parse error" in response.json()["message"]
 
 
+def test_a_body_nested_too_deep_to_parse_is_400(client, writable):
+    deep = '{"body": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    response = client.post(CALLS, deep, content_type="application/json",
+                           HTTP_AUTHORIZATION=f"Bearer {writable}")  # fmt: skip
+    assert response.status_code == 400 and "nested too deep" in response.json()["message"]
+
+
 def test_form_input_takes_the_consoles_text_boxes(client, writable, shop, ds24):
     product = ds24.account.products[0]["id"]
     response = client.post(
