@@ -6,7 +6,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.urls import path
 from django.utils.html import format_html
 
-from apicall import rules, views
+from apicall import results, rules, views
 from apicall.models import ApiCall, ApiConsole
 from connections import catalogue
 from ds24site.admin_tools import ExactFilter, ReadOnlyAdmin
@@ -151,8 +151,8 @@ def text_block(text: str):
     """Escaped, in a <pre>; JSON indented so an answer can be read."""
     if not text:
         return "—"
-    with contextlib.suppress(ValueError, RecursionError):  # not JSON: shown as it is
-        text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    with contextlib.suppress(ValueError):  # not JSON that can be shown: shown as it is
+        text = json.dumps(results.loads(text), indent=2, ensure_ascii=False)
     return format_html('<pre class="ds24-payload">{}</pre>', text)
 
 

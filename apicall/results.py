@@ -23,11 +23,28 @@ TABLE_ROWS = 100
 COLUMN_ROWS = 1000
 
 
-def parsed(text: str):
-    """The body as JSON, or None when it is not JSON (or nested beyond what can be read)."""
+def loads(text: str):
+    """The body as JSON to show (on a page, in the API). ValueError when it is not: nested
+    beyond what can be read, NaN or Infinity (not JSON, and no strict JSON output can write
+    them), or escapes that decode to lone surrogates ("\\ud800"), which are no text a page or
+    JSON output could encode; such a body is shown as the text it is."""
     try:
-        return json.loads(text)
-    except (ValueError, RecursionError):
+        value = json.loads(text, parse_constant=_refuse_constant)
+        json.dumps(value, ensure_ascii=False).encode()
+    except RecursionError:
+        raise ValueError("nested too deep") from None
+    return value
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def parsed(text: str):
+    """The body as JSON, or None when it is not JSON that can be shown (see loads)."""
+    try:
+        return loads(text)
+    except ValueError:
         return None
 
 

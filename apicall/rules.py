@@ -234,7 +234,7 @@ def _body(body) -> Pairs:
     if body is None or body == "":
         return ()
     if isinstance(body, str):
-        if len(body.encode()) > limit:
+        if len(body.encode(errors="surrogatepass")) > limit:  # _checked names a surrogate
             raise CallRefused("body", f"the body is longer than {limit} bytes")
         text = body.strip()
         if text.startswith(("{", "[")):
@@ -298,7 +298,18 @@ def _checked(pairs, field: str) -> Pairs:
             raise CallRefused(field, "every parameter needs a name")
         if "\x00" in name or "\x00" in value:
             raise CallRefused(field, f"{name!r}: NUL characters are not allowed")
+        if not (_is_unicode(name) and _is_unicode(value)):
+            # A lone surrogate (a JSON "\ud800" escape) cannot be encoded to send or to store.
+            raise CallRefused(field, f"{name!r}: not Unicode text (a lone surrogate)")
     return tuple(pairs)
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _is_control(char: str) -> bool:

@@ -2,13 +2,11 @@
 the history is shown. Only shapes are checked here; what may be sent is decided by
 apicall.rules, the one validation the browser console uses as well."""
 
-import json
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apicall import rules
+from apicall import results, rules
 from apicall.models import ApiCall
 from connections.client import FUNCTION_NAME
 
@@ -130,9 +128,9 @@ class ApiCallSerializer(serializers.ModelSerializer):
         if call.response_truncated or not _is_json(call.response_headers):
             return call.response_body
         try:
-            return json.loads(call.response_body, parse_constant=_refuse_constant)
-        except (ValueError, RecursionError):
-            # Said to be JSON but is not (or nests deeper than can be parsed): the text.
+            return results.loads(call.response_body)
+        except ValueError:
+            # Said to be JSON but is not JSON that can be shown: the text.
             return call.response_body
 
     def get_error(self, call) -> str | None:
@@ -152,8 +150,3 @@ def _is_json(headers) -> bool:
     content_type = next((value for name, value in headers if name.lower() == "content-type"), "")
     media_type = content_type.split(";", 1)[0].strip().lower()
     return media_type == "application/json" or media_type.endswith("+json")
-
-
-def _refuse_constant(name: str):
-    # NaN and Infinity are not JSON, and the API's strict renderer could not write them back.
-    raise ValueError(f"{name} is not JSON")

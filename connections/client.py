@@ -396,7 +396,10 @@ class Ds24Client:
         status = response.status
         try:
             envelope = json.loads(response.body) if not response.truncated else None
-        except ValueError:
+            # JSON's "\ud800" escapes decode to lone surrogates, which are no text: no page,
+            # log or database could take the message or the data (UnicodeEncodeError).
+            json.dumps(envelope, ensure_ascii=False).encode()
+        except (ValueError, RecursionError):  # RecursionError: nested too deep to read
             envelope = None
         if not isinstance(envelope, dict) or "result" not in envelope:
             raise self._not_an_envelope(function, response)

@@ -140,3 +140,11 @@ def test_list_query_count_does_not_grow_with_rows(viewer, calls, record, api_tok
     for n in range(10):
         record(url=f"getPurchase?purchase_id={n}", token=api_token[0])
     assert queries() == few
+
+
+def test_json_that_decodes_to_no_text_is_shown_as_text(viewer, record):
+    # "\ud800" decodes to a lone surrogate, which no page can encode.
+    call = record(answer=Answer(body=b'{"result": "error", "message": "\\ud800"}'))
+    response = viewer.get(reverse("admin:apicall_apicall_change", args=[call.pk]))
+    assert response.status_code == 200
+    assert "&quot;message&quot;: &quot;\\ud800&quot;" in response.content.decode()

@@ -21,6 +21,7 @@ from schemathesis.specs.openapi.checks import (
 from api.models import ApiToken
 from apicall.models import ApiCall
 from connections.models import Connection
+from tests.apicall.conftest import Answer
 from tests.conftest import DEVELOPER_KEY, FULL_KEY, READ_ONLY_KEY
 
 pytestmark = pytest.mark.django_db
@@ -268,6 +269,13 @@ def test_a_body_that_is_not_json_is_400(client, writable):
     assert response.status_code == 400 and "JSON parse error" in response.json()["message"]
 
 
+def test_a_body_nested_too_deep_to_parse_is_400(client, writable):
+    deep = '{"body": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    response = client.post(CALLS, deep, content_type="application/json",
+                           HTTP_AUTHORIZATION=f"Bearer {writable}")  # fmt: skip
+    assert response.status_code == 400 and "nested too deep" in response.json()["message"]
+
+
 def test_form_input_takes_the_consoles_text_boxes(client, writable, shop, ds24):
     product = ds24.account.products[0]["id"]
     response = client.post(
@@ -326,6 +334,15 @@ def test_an_answer_that_is_not_json_is_text_and_no_answer_is_null(run, writable,
     ds24.inject("drop")
     answer = run(writable, url="getUserInfo").json()
     assert (answer["status"], answer["body"], answer["headers"]) == (None, None, {})
+
+
+def test_json_that_decodes_to_no_text_is_answered_as_text(client, read_only, record):
+    # "\ud800" decodes to a lone surrogate, which the JSON renderer cannot encode.
+    body = b'{"result": "error", "message": "\\ud800"}'
+    call = record(answer=Answer(body=body))
+    response = get(client, f"{CALLS}{call.public_id}/", read_only)
+    assert response.status_code == 200
+    assert response.json()["body"] == body.decode()
 
 
 # --- who may run and read calls -------------------------------------------------------------

@@ -441,6 +441,18 @@ def test_untrusted_answers_are_escaped_and_text_is_shown_as_text(operator, recor
     assert '<pre class="ds24-json">&lt;html&gt;Service &lt;i&gt;down' in html
 
 
+# A "\udfff" escape decodes to a lone surrogate, which no page can encode: shown as text.
+SURROGATE_LIST = b'{"result": "success", "data": {"purchase_list": [{"id": "\\udfff"}]}}'
+
+
+def test_json_that_decodes_to_no_text_is_shown_as_the_text_it_is(operator, record):
+    call = record(answer=Answer(body=SURROGATE_LIST), user=User.objects.get(username="operator"))
+    html = page(operator.get(console(call=call.public_id)))
+    assert '<pre class="ds24-json">{&quot;result&quot;: &quot;success&quot;' in html
+    csv_url = reverse("admin:apicall_apicall_csv", args=[call.public_id])
+    assert operator.get(csv_url).status_code == 404  # no list that can be shown
+
+
 def test_long_parts_are_folded():
     long_list = list(range(FOLD_MEMBERS + 1))
     html = body_html(

@@ -107,6 +107,8 @@ def test_refused_urls_say_why(url, why):
         ("getPurchase?=1", "every parameter needs a name"),
         # PostgreSQL cannot store NUL in text, and Digistore24 has no use for it.
         ("getPurchase?x=%00", "NUL characters"),
+        # A lone surrogate (from a JSON "\\ud800") is no text: it cannot be encoded to send.
+        ("getPurchase?x=\ud800", "not Unicode text"),
     ],
 )
 def test_refused_queries_in_the_url(url, why):
@@ -243,6 +245,8 @@ def test_query_object_is_flattened():
         ("=1", "every parameter needs a name"),
         (["a"], "a query string or an object"),
         ("x=" + "a" * 9000, "longer than 8192 bytes"),
+        ({"x": "\udfff"}, "not Unicode text"),
+        ({"\ud800": "1"}, "not Unicode text"),
     ],
 )
 def test_refused_queries(query, why):
@@ -291,6 +295,9 @@ def test_bodies(body, pairs):
         ("purchase_id=1\njust text", "line 2: expected name=value"),
         ("=1", "every parameter needs a name"),
         ("a=\x00", "NUL characters"),
+        ("a=\ud800", "not Unicode text"),
+        ('{"a": "\\ud800"}', "not Unicode text"),
+        ({"a": {"b": "\ud800"}}, "not Unicode text"),
         (42, "name=value lines, a JSON object, or an object"),
     ],
 )

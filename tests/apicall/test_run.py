@@ -91,3 +91,29 @@ def test_the_key_typed_into_a_call_is_refused_before_sending(ds24, field, call):
     assert refused.value.field == field
     assert FULL_KEY not in str(refused.value)
     assert ds24.calls() == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # JSON's \ud800 escape decodes to a lone surrogate: no text a page or database can take.
+        b'{"result": "error", "message": "bad \\ud800"}',
+        b'{"result": "success", "data": {"user_name": "\\udfff"}}',
+        b'{"result": "success", "data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+    ],
+    ids=["surrogate-message", "surrogate-data", "deep"],
+)
+def test_an_answer_no_person_could_read_is_recorded_as_no_api_response(answering, body):
+    answering.answer(body)
+    call = apicall_run(connection=make_connection(FULL_KEY), url="getUserInfo")
+    assert (call.status, call.response_body) == (200, body.decode())
+    assert call.error == "Digistore24 answered getUserInfo with HTTP 200 and no API response"
+
+
+def test_a_trickling_answer_is_cut_off_by_the_budget(answering, settings):
+    settings.DS24_API_INTERACTIVE_BUDGET = 0.5
+    # 600 bytes a byte every 20 ms take 12 s: many times the budget.
+    answering.answer(b'{"result": "success", "data": {}}'.ljust(600), trickle=0.02)
+    call = apicall_run(connection=make_connection(FULL_KEY), url="getUserInfo")
+    assert "did not answer within 0.5 seconds" in call.error
+    assert answering.sent < 600  # the client left before the answer was complete
