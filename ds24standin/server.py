@@ -77,6 +77,9 @@ class StandIn:
         self.errors = errors  # may be switched on a running server (tests do)
         self.initial_keys = dict(DEMO_KEYS if keys is None else keys)
         self.allow_local_ipn_urls = allow_local_ipn_urls
+        # The account is seeded as of this moment, and every reset restores that same account:
+        # seeded "now" again, its dates (and so its answers) would move with the clock.
+        self.seeded_at = datetime.now(UTC)
         self._new_account()
         self.faults: list[Fault] = []
         self.requests: list[Request] = []
@@ -124,7 +127,7 @@ class StandIn:
 
     def _new_account(self) -> None:
         self.keys = dict(self.initial_keys)  # retrieveApiKey adds keys; a reset forgets them
-        self.account = Account()
+        self.account = Account(now=self.seeded_at)
         self.api = Api(self.account, keys=self.keys, allow_local_ipn_urls=self.allow_local_ipn_urls)
 
     @property

@@ -1,6 +1,8 @@
 """The stand-in's API: positional and named parameters, permissions, and every catalogue
 function answering a well-formed envelope."""
 
+import time
+
 import pytest
 
 from connections import catalogue
@@ -261,3 +263,12 @@ def test_every_catalogue_function_answers_a_well_formed_envelope(standin, receiv
     if spec.response == (catalogue.DATA_ITSELF,):
         return  # `data` is the answer as a whole: no key of it is documented
     assert set(spec.response) <= set(envelope["data"]), "the documented keys of `data`"
+
+
+def test_a_reset_restores_the_same_account_whatever_the_clock_says(standin):
+    """Tests compare answers across resets; a seed taken anew would move every date with the
+    clock (this made the positional/named comparison fail whenever a second passed between)."""
+    before = ok(standin, "listPurchases", {"page_size": "5"})
+    time.sleep(1.1)  # past the next whole second, the resolution of the seeded timestamps
+    standin.reset()
+    assert ok(standin, "listPurchases", {"page_size": "5"}) == before
