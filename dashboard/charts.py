@@ -49,8 +49,8 @@ def columns_chart(*, title, desc, columns, series_names=(), tick_every=7, value_
     """Vertical stacked bars: `columns` is [(label, [(series, value), …]), …]; positive values
     stack up from zero and negative ones down, so a day with more refunds than payments shows
     below the line."""
-    top = max((sum(v for _s, v in parts if v > 0) for _l, parts in columns), default=0)
-    bottom = min((sum(v for _s, v in parts if v < 0) for _l, parts in columns), default=0)
+    top = max((sum(float(v) for _s, v in parts if v > 0) for _l, parts in columns), default=0)
+    bottom = min((sum(float(v) for _s, v in parts if v < 0) for _l, parts in columns), default=0)
     span = (top - bottom) or 1
     plot = HEIGHT - TOP - BOTTOM
     zero = TOP + plot * top / span
@@ -61,7 +61,7 @@ def columns_chart(*, title, desc, columns, series_names=(), tick_every=7, value_
         x = LEFT + i * step + step * 0.1
         up, down = zero, zero
         for series, value in parts:
-            height = plot * abs(value) / span
+            height = plot * abs(float(value)) / span
             if value >= 0:
                 up -= height
                 y = up
@@ -80,10 +80,10 @@ def columns_chart(*, title, desc, columns, series_names=(), tick_every=7, value_
     return chart
 
 
-def rows_chart(*, title, desc, rows, series_names=(), value_text=str, scale=None):
+def rows_chart(*, title, desc, rows, series_names=(), value_text=str):
     """Horizontal stacked bars, one row per item: `rows` is [(label, [(series, value), …],
-    text shown after the bar), …]. Bars share one scale (the largest row, or `scale`)."""
-    largest = scale or max((sum(v for _s, v in parts) for _l, parts, _t in rows), default=0) or 1
+    text shown after the bar), …]. Bars share one scale: the largest row's."""
+    largest = max((sum(float(v) for _s, v in parts) for _l, parts, _t in rows), default=0) or 1
     room = WIDTH - LEFT - 2 * LEFT  # leaves room after the bar for its text
     height = TOP + ROW_HEIGHT * max(len(rows), 1)
     chart = Chart(title, desc, height)
@@ -93,7 +93,7 @@ def rows_chart(*, title, desc, rows, series_names=(), value_text=str, scale=None
         y = TOP + i * ROW_HEIGHT
         x = left
         for series, value in parts:
-            width = room * max(value, 0) / largest
+            width = room * max(float(value), 0) / largest
             name = series_names[series] if series_names else ""
             title_text = f"{label}: {value_text(value)}" + (f" {name}" if name else "")
             chart.bars.append(Bar(x, y, width, ROW_HEIGHT - 6, series % PALETTE_SIZE, title_text))
