@@ -47,7 +47,8 @@ CSRF_TRUSTED_ORIGINS = [f"{_site.scheme}://{_site.netloc}"] if _site.netloc else
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, with the dashboard as its index (admin.site is its site).
+    "dashboard.apps.DashboardAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -66,6 +67,7 @@ INSTALLED_APPS = [
     "forwarding",
     "apicall",
     "api",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
