@@ -271,17 +271,8 @@ class WebhookAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin):
     def send_test_view(self, request, object_id):
         webhook = self.changeable_object(request, object_id)
         result = webhook_send_test(webhook=webhook, sample=request.POST.get("sample") == "1")
-        if result.error:
-            self.message_user(
-                request, f"Sent a {result.event} to {result.url}: {result.error}.", messages.ERROR
-            )
-        else:
-            self.message_user(
-                request,
-                f"Sent a signed {result.event} to {result.url}; it answered "
-                f"HTTP {result.status}: \u201c{result.body}\u201d.",
-                messages.SUCCESS if result.ok else messages.ERROR,
-            )
+        level = messages.SUCCESS if result.ok else messages.ERROR
+        self.message_user(request, send_test_report(result), level)
         return redirect(change_url(webhook))
 
     def regenerate_url_view(self, request, object_id):
@@ -449,6 +440,27 @@ class WebhookAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin):
                 messages.WARNING,
             )
         return redirect(change_url(webhook))
+
+
+def send_test_report(result) -> str:
+    """What Send test IPN found, with a link to the event it made."""
+    sent = f"Sent a signed {result.event} to {result.url}"
+    if result.error:
+        return f"{sent}: {result.error}."
+    answer = f"HTTP {result.status}: \u201c{result.body}\u201d"
+    if result.ok:
+        return format_html(
+            '{}; it answered {} and is stored here: <a href="{}">the test event</a>.',
+            sent,
+            answer,
+            change_url(result.stored),
+        )
+    if result.answered_elsewhere:
+        return (
+            f"{sent}; another server answered ({answer}): this server has not received the "
+            "test. SITE_URL points elsewhere: set it to this server's address."
+        )
+    return f"{sent}; it answered {answer}."
 
 
 def refusal(exc: Exception) -> str:
