@@ -1,5 +1,4 @@
-import csv
-from itertools import chain
+from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.contrib import admin, messages
@@ -21,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from connections import client as ds24
 from ds24site.admin_tools import ObjectActionsMixin, ReadOnlyAdmin, SafeChangeListMixin
-from ds24site.csv_export import spreadsheet_safe
+from ds24site.csv_export import SEPARATORS, csv_lines, money
 from webhooks import ipn, samples
 from webhooks.admin_filters import EventTypeFilter, KindFilter, ModeFilter, ReceivedFilter
 from webhooks.models import (
@@ -482,7 +481,9 @@ class WebhookLogAdmin(ReadOnlyAdmin):
         return request.user.has_perm("webhooks.change_webhook")
 
 
-CSV_COLUMNS = [
+# The export's columns: (header, how to get it from a row's CSV_FIELDS); amounts and times
+# are formatted here, what came from the payload is made formula-safe by csv_lines.
+CSV_FIELDS = [
     "id",
     "received",
     "event",
@@ -504,15 +505,85 @@ CSV_COLUMNS = [
     "delivery_count",
     "last_delivered",
     "business_key",
+    "payload",
+]
+
+
+def csv_time(value) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+def csv_param_amount(params: dict, *keys: str, separator: str) -> str:
+    """An amount from the payload, as money when it is a number, else as received."""
+    value = next((params[key] for key in keys if params.get(key)), "")
+    try:
+        return money(Decimal(value), separator)
+    except (InvalidOperation, ValueError):
+        return value
+
+
+def csv_row(row: dict, separator: str) -> list:
+    params = dict(row["payload"])
+    buyer = [params.get("address_first_name"), params.get("address_last_name")]
+    if not any(buyer):
+        buyer = [params.get("buyer_first_name"), params.get("buyer_last_name")]
+    return [
+        row["id"],
+        csv_time(row["received"]),
+        row["event"],
+        row["scope"],
+        row["webhook__name"],
+        row["order_id"],
+        row["transaction_id"],
+        row["product_id"],
+        row["product_name"],
+        " ".join(filter(None, buyer)),
+        row["email"],
+        params.get("address_country") or params.get("country", ""),
+        money(row["amount"], separator),
+        csv_param_amount(params, "amount_netto", separator=separator),
+        csv_param_amount(params, "amount_vat", "vat_amount", separator=separator),
+        row["currency"],
+        row["billing_type"],
+        row["pay_sequence_no"],
+        row["affiliate_name"],
+        row["eticket_id"],
+        row["api_mode"],
+        row["signature"],
+        row["delivery_count"],
+        csv_time(row["last_delivered"]),
+        row["business_key"],
+    ]
+
+
+CSV_HEADER = [
+    "id",
+    "received",
+    "event",
+    "scope",
+    "webhook",
+    "order_id",
+    "transaction_id",
+    "product_id",
+    "product_name",
+    "buyer_name",
+    "email",
+    "country",
+    "amount",
+    "net",
+    "vat",
+    "currency",
+    "billing_type",
+    "pay_sequence_no",
+    "affiliate_name",
+    "eticket_id",
+    "api_mode",
+    "signature",
+    "delivery_count",
+    "last_delivered",
+    "business_key",
 ]
 REPLAY_MAX = 1000
-
-
-class Echo:
-    """A file-like object whose write returns the line, for streaming csv.writer output."""
-
-    def write(self, value):
-        return value
 
 
 def newest_first_in_batches(rows, size=2000):
@@ -733,19 +804,26 @@ class EventAdmin(WebhookLogAdmin):
 
     def export_view(self, request):
         """The current filtered list as CSV, newest first, streamed as it is read, so the
-        size of the list does not matter."""
+        size of the list does not matter. `?sep=semicolon` for Excel in German locales."""
         if not self.has_view_permission(request):
             raise PermissionDenied
+        # Not a filter: taken out before the changelist reads the query string.
+        request.GET = request.GET.copy()
+        sep_name = request.GET.pop("sep", ["comma"])[-1]
+        if sep_name not in SEPARATORS:
+            return HttpResponseBadRequest(
+                f"sep must be one of: {', '.join(SEPARATORS)}", content_type="text/plain"
+            )
+        separator = SEPARATORS[sep_name]
         try:
             changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters as exc:
             return HttpResponseBadRequest(f"Bad filter: {exc}", content_type="text/plain")
-        rows = newest_first_in_batches(changelist.queryset.values_list(*CSV_COLUMNS))
-        writer = csv.writer(Echo())
-        header = [column.replace("webhook__name", "webhook") for column in CSV_COLUMNS]
-        lines = chain(
-            [writer.writerow(header)],
-            (writer.writerow([spreadsheet_safe(value) for value in row]) for row in rows),
+        rows = newest_first_in_batches(changelist.queryset.values_list(*CSV_FIELDS))
+        lines = csv_lines(
+            CSV_HEADER,
+            (csv_row(dict(zip(CSV_FIELDS, row, strict=True)), separator) for row in rows),
+            separator,
         )
         name = f"{slugify(self.opts.verbose_name_plural)}-{timezone.now():%Y%m%d-%H%M%S}.csv"
         response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
