@@ -2,7 +2,7 @@ from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.options import IS_POPUP_VAR, IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
@@ -42,7 +42,7 @@ from webhooks.services import (
     webhook_unregister,
     webhook_unregister_problem,
 )
-from webhooks.setup_guide import setup_steps
+from webhooks.setup_guide import receive_url_warning, setup_steps
 
 
 def badge(css_class: str, label: str, title: str = ""):
@@ -240,10 +240,23 @@ class WebhookAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin):
             for name, options in fieldsets
         ]
 
+    def response_add(self, request, obj, post_url_continue=None):
+        """A new webhook's next step is setting it up in Digistore24: land on its page, where
+        the set-up panel and the receive URL are (not on the list)."""
+        if "_addanother" in request.POST or IS_POPUP_VAR in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        self.message_user(
+            request,
+            f"Added the webhook \u201c{obj}\u201d. Now set it up in Digistore24: see "
+            "Set up in Digistore24 below.",
+        )
+        return redirect(change_url(obj))
+
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             reveal = self.has_change_permission(request, obj)
             context["setup_steps"] = setup_steps(obj, reveal_passphrase=reveal)
+            context["receive_url_warning"] = receive_url_warning(obj)
             context["sample_event"] = samples.SAMPLE_FOR_KIND[obj.kind].__name__
             context["register_problem"] = webhook_register_problem(
                 webhook=obj, connection=obj.connection
@@ -712,7 +725,8 @@ class EventAdmin(WebhookLogAdmin):
         known = ipn.EVENT_TYPES.get(event.event)
         if known is None:
             return badge("", event.event or "(none)", "Not a registered Digistore24 event")
-        return badge(known.badge, known.name, known.label)
+        # The readable name; the code Digistore24 sent (what filters and the API use) on hover.
+        return badge(known.badge, known.label, known.name)
 
     @admin.display(description="Amount")
     def amount_display(self, event):
@@ -778,7 +792,10 @@ class EventAdmin(WebhookLogAdmin):
         )
         return self._event_links(others)
 
-    @admin.action(description="Replay: send ipn_received again", permissions=["webhook_change"])
+    @admin.action(
+        description="Run the ipn_received receivers (your code) again for the selected events",
+        permissions=["webhook_change"],
+    )
     def replay(self, request, queryset):
         events = list(queryset[: REPLAY_MAX + 1])
         if len(events) > REPLAY_MAX:
