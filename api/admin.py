@@ -2,11 +2,17 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 
 from api.models import ApiToken
-from ds24site.admin_tools import SafeChangeListMixin
+from ds24site.admin_tools import ObjectActionsMixin, SafeChangeListMixin
+
+# The session key under which a new token waits for the one page that shows it.
+ISSUED_SESSION_KEY = "api_issued_token"
 
 
 class ApiTokenForm(forms.ModelForm):
@@ -16,7 +22,7 @@ class ApiTokenForm(forms.ModelForm):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(SafeChangeListMixin, admin.ModelAdmin):
+class ApiTokenAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin):
     form = ApiTokenForm
     list_display = ["name", "user", "prefix", "writable", "created", "last_used", "revoked"]
     list_filter = ["writable", "user"]
@@ -46,16 +52,42 @@ class ApiTokenAdmin(SafeChangeListMixin, admin.ModelAdmin):
             request._issued_token = obj.issue()
         super().save_model(request, obj, form, change)
 
+    def get_changeform_initial_data(self, request):
+        return {"user": request.user.pk, **super().get_changeform_initial_data(request)}
+
     def response_add(self, request, obj, post_url_continue=None):
-        """Show the new token on a page of its own, once (not through the messages
-        framework, whose cookie would carry it)."""
+        """Post/redirect/get: the new token waits in the server-side session (not in the
+        messages framework, whose cookie would carry it) for the page that shows it once, so
+        reloading that page cannot create another token."""
+        request.session[ISSUED_SESSION_KEY] = {"pk": obj.pk, "token": request._issued_token}
+        return redirect(reverse("admin:api_apitoken_issued", args=[obj.pk]))
+
+    def get_urls(self):
+        return [*self.object_urls(("issued", "issued", self.issued_view)), *super().get_urls()]
+
+    def issued_view(self, request, object_id):
+        # Only the session that created the token holds it: that is the check that matters.
+        api_token = self.get_object(request, object_id)
+        if api_token is None:
+            raise Http404("No such API token")
+        issued = request.session.get(ISSUED_SESSION_KEY)
+        if not issued or issued["pk"] != api_token.pk:
+            self.message_user(
+                request,
+                "A token is shown only once, right after it is created. If it was not copied, "
+                "revoke it and create another.",
+                messages.WARNING,
+            )
+            return redirect(reverse("admin:api_apitoken_change", args=[api_token.pk]))
+        del request.session[ISSUED_SESSION_KEY]
         context = {
             **self.admin_site.each_context(request),
             "title": "API token created",
-            "token": request._issued_token,
-            "api_token": obj,
+            "token": issued["token"],
+            "api_token": api_token,
             "opts": self.opts,
         }
+        # admin_view marks it no-store: the browser keeps no copy either.
         return TemplateResponse(request, "admin/api/apitoken/issued.html", context)
 
     @admin.action(description="Revoke selected tokens", permissions=["change"])

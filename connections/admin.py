@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from connections.models import Connection
-from connections.services import connection_verify
+from connections.services import connection_check, connection_verify
 from ds24site.admin_tools import ObjectActionsMixin, SafeChangeListMixin
 
 KEY_FORMAT = re.compile(r"^\d+-[A-Za-z0-9]{8,200}$")
@@ -46,9 +46,19 @@ class ConnectionAddForm(forms.ModelForm):
     def clean_api_key(self):
         return clean_api_key(self.cleaned_data["api_key"])
 
-    def save(self, commit=True):
-        self.instance.set_key(self.cleaned_data["api_key"])
-        return super().save(commit)
+    def clean(self):
+        """Try the key before anything is stored: one Digistore24 does not know is a form
+        error, with the rest of the input kept. Other failures (Digistore24 unreachable) do
+        not stop the save; the connection is kept as not verified, with the reason."""
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        self.instance.set_key(cleaned["api_key"])
+        self.instance.language = cleaned.get("language") or self.instance.language
+        self.verification = connection_check(connection=self.instance)
+        if self.verification.key_rejected:
+            self.add_error("api_key", self.verification.message)
+        return cleaned
 
 
 class ConnectionChangeForm(forms.ModelForm):
@@ -100,9 +110,17 @@ class ConnectionAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin)
         ]
 
     def save_model(self, request, obj, form, change):
+        # A new key was tried by the form; the outcome is saved with the connection.
         super().save_model(request, obj, form, change)
-        if not change:  # a new key is checked at once
-            self._report(request, obj, connection_verify(connection=obj))
+        if not change:
+            self._report(request, obj, form.verification)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # Django adds "was added successfully"; when the key did not verify, the error alone
+        # says what happened (a green message beside a red one reads as "all fine").
+        if obj.status != Connection.Status.VERIFIED:
+            return redirect(reverse("admin:connections_connection_change", args=[obj.pk]))
+        return super().response_add(request, obj, post_url_continue)
 
     @admin.display(description="Status")
     def status_badge(self, connection):

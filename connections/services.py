@@ -16,6 +16,7 @@ logger = logging.getLogger(__name__)
 class Verification:
     ok: bool
     message: str
+    key_rejected: bool = False  # Digistore24 does not know the key at all
 
 
 # What a verification writes; saving only these keeps a concurrent edit (a rename in another
@@ -36,12 +37,22 @@ def connection_verify(*, connection: Connection) -> Verification:
     """`ping` (is Digistore24 there?) then `getUserInfo` (does the key work, and whose is it?);
     stores the outcome on the connection and says it in a sentence. Someone is always waiting
     for it (saving a connection, the Verify button), so it is an interactive call."""
+    outcome = connection_check(connection=connection)
+    connection.save(update_fields=VERIFICATION_FIELDS + (ACCOUNT_FIELDS if outcome.ok else []))
+    log = logger.info if outcome.ok else logger.warning
+    log("connection %s (%s) verified: %s", connection.pk, connection.key_hint, outcome.message)
+    return outcome
+
+
+def connection_check(*, connection: Connection) -> Verification:
+    """connection_verify without saving: sets the outcome on the (possibly unsaved)
+    connection, so a new key can be tried before anything is stored."""
     try:
         with connection_client(connection=connection, interactive=True) as api:
             api.ping()
             user = api.get_user_info()
     except ds24.InvalidKey as exc:
-        outcome = Verification(False, f"Key rejected: {exc}")
+        outcome = Verification(False, f"Key rejected: {exc}", key_rejected=True)
     except ds24.PermissionDenied as exc:
         outcome = Verification(False, f"No permission: {exc}")
     except ds24.Unreachable as exc:
@@ -57,9 +68,6 @@ def connection_verify(*, connection: Connection) -> Verification:
     connection.status = Connection.Status.VERIFIED if outcome.ok else Connection.Status.FAILED
     connection.last_verified = timezone.now()
     connection.last_error = "" if outcome.ok else outcome.message
-    connection.save(update_fields=VERIFICATION_FIELDS + (ACCOUNT_FIELDS if outcome.ok else []))
-    log = logger.info if outcome.ok else logger.warning
-    log("connection %s (%s) verified: %s", connection.pk, connection.key_hint, outcome.message)
     return outcome
 
 

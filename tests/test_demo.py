@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from ds24standin.server import DEMO_KEYS
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -47,6 +49,9 @@ def test_demo_runs_end_to_end(tmp_path):
     out = demo.stdout
     assert "Demo connection: OK as demo-vendor" in out
     assert f"ds24site demo: http://127.0.0.1:{port}/admin/" in out
+    assert "No admin account yet: python manage.py ensureadmin" in out
+    for key, access in DEMO_KEYS.items():
+        assert f"{key}  ({access})" in out
     for name in ("Demo payments", "Demo e-tickets", "Demo affiliations"):
         assert f"connection_test  -> {name}: HTTP 200 'OK'" in out
         assert f"Registered {name} in the stand-in (IPN id " in out

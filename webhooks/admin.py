@@ -1,9 +1,8 @@
-import csv
-from itertools import chain
+from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.options import IS_POPUP_VAR, IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
@@ -21,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from connections import client as ds24
 from ds24site.admin_tools import ObjectActionsMixin, ReadOnlyAdmin, SafeChangeListMixin
-from ds24site.csv_export import spreadsheet_safe
+from ds24site.csv_export import SEPARATORS, csv_lines, money
 from webhooks import ipn, samples
 from webhooks.admin_filters import EventTypeFilter, KindFilter, ModeFilter, ReceivedFilter
 from webhooks.models import (
@@ -43,7 +42,7 @@ from webhooks.services import (
     webhook_unregister,
     webhook_unregister_problem,
 )
-from webhooks.setup_guide import setup_steps
+from webhooks.setup_guide import receive_url_warning, setup_steps
 
 
 def badge(css_class: str, label: str, title: str = ""):
@@ -241,10 +240,23 @@ class WebhookAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin):
             for name, options in fieldsets
         ]
 
+    def response_add(self, request, obj, post_url_continue=None):
+        """A new webhook's next step is setting it up in Digistore24: land on its page, where
+        the set-up panel and the receive URL are (not on the list)."""
+        if "_addanother" in request.POST or IS_POPUP_VAR in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        self.message_user(
+            request,
+            f"Added the webhook \u201c{obj}\u201d. Now set it up in Digistore24: see "
+            "Set up in Digistore24 below.",
+        )
+        return redirect(change_url(obj))
+
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             reveal = self.has_change_permission(request, obj)
             context["setup_steps"] = setup_steps(obj, reveal_passphrase=reveal)
+            context["receive_url_warning"] = receive_url_warning(obj)
             context["sample_event"] = samples.SAMPLE_FOR_KIND[obj.kind].__name__
             context["register_problem"] = webhook_register_problem(
                 webhook=obj, connection=obj.connection
@@ -271,17 +283,8 @@ class WebhookAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin):
     def send_test_view(self, request, object_id):
         webhook = self.changeable_object(request, object_id)
         result = webhook_send_test(webhook=webhook, sample=request.POST.get("sample") == "1")
-        if result.error:
-            self.message_user(
-                request, f"Sent a {result.event} to {result.url}: {result.error}.", messages.ERROR
-            )
-        else:
-            self.message_user(
-                request,
-                f"Sent a signed {result.event} to {result.url}; it answered "
-                f"HTTP {result.status}: \u201c{result.body}\u201d.",
-                messages.SUCCESS if result.ok else messages.ERROR,
-            )
+        level = messages.SUCCESS if result.ok else messages.ERROR
+        self.message_user(request, send_test_report(result), level)
         return redirect(change_url(webhook))
 
     def regenerate_url_view(self, request, object_id):
@@ -451,6 +454,27 @@ class WebhookAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin):
         return redirect(change_url(webhook))
 
 
+def send_test_report(result) -> str:
+    """What Send test IPN found, with a link to the event it made."""
+    sent = f"Sent a signed {result.event} to {result.url}"
+    if result.error:
+        return f"{sent}: {result.error}."
+    answer = f"HTTP {result.status}: \u201c{result.body}\u201d"
+    if result.ok:
+        return format_html(
+            '{}; it answered {} and is stored here: <a href="{}">the test event</a>.',
+            sent,
+            answer,
+            change_url(result.stored),
+        )
+    if result.answered_elsewhere:
+        return (
+            f"{sent}; another server answered ({answer}): this server has not received the "
+            "test. SITE_URL points elsewhere: set it to this server's address."
+        )
+    return f"{sent}; it answered {answer}."
+
+
 def refusal(exc: Exception) -> str:
     """Why a registration call did not happen or failed, in one sentence for the vendor."""
     # The client's messages already say who refused what ("Digistore24 refused the parameters
@@ -470,7 +494,9 @@ class WebhookLogAdmin(ReadOnlyAdmin):
         return request.user.has_perm("webhooks.change_webhook")
 
 
-CSV_COLUMNS = [
+# The export's columns: (header, how to get it from a row's CSV_FIELDS); amounts and times
+# are formatted here, what came from the payload is made formula-safe by csv_lines.
+CSV_FIELDS = [
     "id",
     "received",
     "event",
@@ -492,15 +518,85 @@ CSV_COLUMNS = [
     "delivery_count",
     "last_delivered",
     "business_key",
+    "payload",
+]
+
+
+def csv_time(value) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+def csv_param_amount(params: dict, *keys: str, separator: str) -> str:
+    """An amount from the payload, as money when it is a number, else as received."""
+    value = next((params[key] for key in keys if params.get(key)), "")
+    try:
+        return money(Decimal(value), separator)
+    except (InvalidOperation, ValueError):
+        return value
+
+
+def csv_row(row: dict, separator: str) -> list:
+    params = dict(row["payload"])
+    buyer = [params.get("address_first_name"), params.get("address_last_name")]
+    if not any(buyer):
+        buyer = [params.get("buyer_first_name"), params.get("buyer_last_name")]
+    return [
+        row["id"],
+        csv_time(row["received"]),
+        row["event"],
+        row["scope"],
+        row["webhook__name"],
+        row["order_id"],
+        row["transaction_id"],
+        row["product_id"],
+        row["product_name"],
+        " ".join(filter(None, buyer)),
+        row["email"],
+        params.get("address_country") or params.get("country", ""),
+        money(row["amount"], separator),
+        csv_param_amount(params, "amount_netto", separator=separator),
+        csv_param_amount(params, "amount_vat", "vat_amount", separator=separator),
+        row["currency"],
+        row["billing_type"],
+        row["pay_sequence_no"],
+        row["affiliate_name"],
+        row["eticket_id"],
+        row["api_mode"],
+        row["signature"],
+        row["delivery_count"],
+        csv_time(row["last_delivered"]),
+        row["business_key"],
+    ]
+
+
+CSV_HEADER = [
+    "id",
+    "received",
+    "event",
+    "scope",
+    "webhook",
+    "order_id",
+    "transaction_id",
+    "product_id",
+    "product_name",
+    "buyer_name",
+    "email",
+    "country",
+    "amount",
+    "net",
+    "vat",
+    "currency",
+    "billing_type",
+    "pay_sequence_no",
+    "affiliate_name",
+    "eticket_id",
+    "api_mode",
+    "signature",
+    "delivery_count",
+    "last_delivered",
+    "business_key",
 ]
 REPLAY_MAX = 1000
-
-
-class Echo:
-    """A file-like object whose write returns the line, for streaming csv.writer output."""
-
-    def write(self, value):
-        return value
 
 
 def newest_first_in_batches(rows, size=2000):
@@ -629,7 +725,8 @@ class EventAdmin(WebhookLogAdmin):
         known = ipn.EVENT_TYPES.get(event.event)
         if known is None:
             return badge("", event.event or "(none)", "Not a registered Digistore24 event")
-        return badge(known.badge, known.name, known.label)
+        # The readable name; the code Digistore24 sent (what filters and the API use) on hover.
+        return badge(known.badge, known.label, known.name)
 
     @admin.display(description="Amount")
     def amount_display(self, event):
@@ -695,7 +792,10 @@ class EventAdmin(WebhookLogAdmin):
         )
         return self._event_links(others)
 
-    @admin.action(description="Replay: send ipn_received again", permissions=["webhook_change"])
+    @admin.action(
+        description="Run the ipn_received receivers (your code) again for the selected events",
+        permissions=["webhook_change"],
+    )
     def replay(self, request, queryset):
         events = list(queryset[: REPLAY_MAX + 1])
         if len(events) > REPLAY_MAX:
@@ -721,19 +821,26 @@ class EventAdmin(WebhookLogAdmin):
 
     def export_view(self, request):
         """The current filtered list as CSV, newest first, streamed as it is read, so the
-        size of the list does not matter."""
+        size of the list does not matter. `?sep=semicolon` for Excel in German locales."""
         if not self.has_view_permission(request):
             raise PermissionDenied
+        # Not a filter: taken out before the changelist reads the query string.
+        request.GET = request.GET.copy()
+        sep_name = request.GET.pop("sep", ["comma"])[-1]
+        if sep_name not in SEPARATORS:
+            return HttpResponseBadRequest(
+                f"sep must be one of: {', '.join(SEPARATORS)}", content_type="text/plain"
+            )
+        separator = SEPARATORS[sep_name]
         try:
             changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters as exc:
             return HttpResponseBadRequest(f"Bad filter: {exc}", content_type="text/plain")
-        rows = newest_first_in_batches(changelist.queryset.values_list(*CSV_COLUMNS))
-        writer = csv.writer(Echo())
-        header = [column.replace("webhook__name", "webhook") for column in CSV_COLUMNS]
-        lines = chain(
-            [writer.writerow(header)],
-            (writer.writerow([spreadsheet_safe(value) for value in row]) for row in rows),
+        rows = newest_first_in_batches(changelist.queryset.values_list(*CSV_FIELDS))
+        lines = csv_lines(
+            CSV_HEADER,
+            (csv_row(dict(zip(CSV_FIELDS, row, strict=True)), separator) for row in rows),
+            separator,
         )
         name = f"{slugify(self.opts.verbose_name_plural)}-{timezone.now():%Y%m%d-%H%M%S}.csv"
         response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")

@@ -4,6 +4,7 @@ registering them in Digistore24."""
 
 import ipaddress
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -264,27 +265,45 @@ def webhook_create(
     return webhook
 
 
+# A field of our own on every test IPN, with a value used once: success means this database
+# now holds that very event, so an OK from another server at SITE_URL (an old `make run` on
+# the port, a tunnel to another machine) is not taken for this one's.
+TEST_NONCE_FIELD = "ds24site_test_nonce"
+
+
 @dataclass(frozen=True)
 class TestDelivery:
-    """What came back from a test IPN: an HTTP answer, or why there was none."""
+    """What came back from a test IPN: an HTTP answer, or why there was none, and the event
+    this server stored from it (None: not stored here)."""
 
     url: str
     event: str
     status: int | None = None
     body: str = ""
     error: str = ""
+    stored: Event | None = None
+
+    @property
+    def answered_ok(self) -> bool:
+        return self.status == 200 and self.body.startswith("OK")
 
     @property
     def ok(self) -> bool:
-        return self.status == 200 and self.body.startswith("OK")
+        return self.answered_ok and self.stored is not None
+
+    @property
+    def answered_elsewhere(self) -> bool:
+        """Something answered OK, but this server has no such event: another server did."""
+        return self.answered_ok and self.stored is None
 
 
 def webhook_send_test(*, webhook: Webhook, sample: bool = False) -> TestDelivery:
     """Do what Digistore24's "Test connection" does: sign a connection_test (or, with
     `sample`, a realistic test event of the webhook's kind) with the webhook's passphrase and
     POST it over HTTP to the webhook's own receive URL. Proves SITE_URL, routing, passphrase
-    and storage end to end."""
+    and storage end to end: it succeeds only when this server's database holds the event."""
     params = samples.SAMPLE_FOR_KIND[webhook.kind]() if sample else samples.connection_test()
+    params[TEST_NONCE_FIELD] = secrets.token_urlsafe(16)
     url = webhook.get_receive_url()
     try:
         response = requests.post(
@@ -296,8 +315,13 @@ def webhook_send_test(*, webhook: Webhook, sample: bool = False) -> TestDelivery
         )
     except requests.RequestException as exc:
         return TestDelivery(url=url, event=params["event"], error=_describe(exc))
+    digest = ipn.payload_hash(list(params.items()))
     return TestDelivery(
-        url=url, event=params["event"], status=response.status_code, body=response.text[:200]
+        url=url,
+        event=params["event"],
+        status=response.status_code,
+        body=response.text[:200],
+        stored=Event.objects.filter(webhook=webhook, payload_hash=digest).first(),
     )
 
 

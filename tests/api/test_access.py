@@ -190,12 +190,32 @@ def test_admin_shows_a_new_token_once(admin_client, api_user):
     response = admin_client.post(
         reverse("admin:api_apitoken_add"), {"user": api_user.pk, "name": "CRM"}
     )
-    html = response.content.decode()
     token = ApiToken.objects.get()
-    secret = html.split('id="issued-token">')[1].split("<")[0]
+    issued = reverse("admin:api_apitoken_issued", args=[token.pk])
+    assert response.status_code == 302 and response["Location"] == issued
+    page = admin_client.get(issued)
+    secret = page.content.decode().split('id="issued-token">')[1].split("<")[0]
     assert token.digest == token_digest(secret)
+    assert "no-store" in page["Cache-Control"]
     change = admin_client.get(reverse("admin:api_apitoken_change", args=[token.pk]))
     assert secret not in change.content.decode()
+
+
+def test_reloading_the_created_page_makes_no_second_token(admin_client, api_user):
+    admin_client.post(reverse("admin:api_apitoken_add"), {"user": api_user.pk, "name": "CRM"})
+    token = ApiToken.objects.get()
+    issued = reverse("admin:api_apitoken_issued", args=[token.pk])
+    first = admin_client.get(issued).content.decode()
+    assert 'id="issued-token"' in first
+    reload = admin_client.get(issued, follow=True)
+    assert ApiToken.objects.count() == 1
+    html = reload.content.decode()
+    assert 'id="issued-token"' not in html and "shown only once" in html
+
+
+def test_new_token_form_defaults_to_the_current_user(admin_client, admin_user, api_user):
+    form = admin_client.get(reverse("admin:api_apitoken_add")).context["adminform"].form
+    assert form.initial["user"] == admin_user.pk
 
 
 def test_an_inactive_users_token_is_refused(client, api_token, api_user):

@@ -3,6 +3,7 @@
 import logging
 
 import pytest
+from django.contrib import messages
 from django.contrib.auth.models import Permission, User
 from django.db import connection as db
 from django.urls import reverse
@@ -259,3 +260,32 @@ def test_webhooks_can_name_their_connection(ds24):
     webhook.connection = connection
     webhook.save()
     assert list(connection.webhooks.all()) == [webhook]
+
+
+def test_add_with_a_key_digistore24_rejects_saves_nothing_and_keeps_the_input(ds24, admin_client_):
+    response = admin_client_.post(
+        reverse("admin:connections_connection_add"),
+        {"name": "My shop", "api_key": UNKNOWN_KEY, "language": "de"},
+    )
+    assert response.status_code == 200  # the form again, not a redirect
+    form = response.context["adminform"].form
+    assert "Key rejected" in " ".join(form.errors["api_key"])
+    assert form["name"].value() == "My shop" and form["language"].value() == "de"
+    assert UNKNOWN_KEY not in response.content.decode()  # a secret is not echoed back
+    assert not Connection.objects.exists()
+    assert not [m for m in response.context["messages"]]
+
+
+def test_add_while_digistore24_is_unreachable_keeps_it_with_the_error_alone(
+    admin_client_, settings
+):
+    settings.DS24_API_URL = "http://127.0.0.1:9/"  # the discard port: nothing listens
+    response = admin_client_.post(
+        reverse("admin:connections_connection_add"),
+        {"name": "Shop", "api_key": READ_ONLY_KEY, "language": "en"},
+        follow=True,
+    )
+    connection = Connection.objects.get()
+    assert connection.status == "failed" and "unreachable" in connection.last_error
+    levels = [m.level for m in response.context["messages"]]
+    assert levels == [messages.ERROR]  # no green "added successfully" beside it

@@ -82,6 +82,19 @@ def test_add_webhook_with_kind_defaults(staff_client):
     assert response.status_code == 302, response.content
     webhook = Webhook.objects.get()
     assert webhook.events == ["eticket"] and webhook.passphrase == "abc"
+    # Landing on its own page, where the set-up panel is, not on the list.
+    assert response["Location"] == reverse("admin:webhooks_webhook_change", args=[webhook.pk])
+
+
+def test_local_receive_url_is_flagged_at_the_top_of_the_set_up_panel(staff_client, settings):
+    webhook = webhook_create(name="Local", kind="payments", passphrase="abc")
+    settings.SITE_URL = "http://127.0.0.1:8000"
+    html = change_page(staff_client, webhook)
+    panel = html[html.index("<h2>Set up in Digistore24</h2>") :]
+    assert panel.index("Digistore24 cannot use this receive URL yet") < panel.index("<table>")
+    assert "loopback" in panel and "tunnel" in panel
+    settings.SITE_URL = "https://ds24.example.com"
+    assert "cannot use this receive URL" not in change_page(staff_client, webhook)
 
 
 def test_add_webhook_refuses_no_passphrase_without_unsigned(staff_client):

@@ -1,5 +1,8 @@
+import codecs
 import csv
 import io
+import zoneinfo
+from datetime import datetime
 
 import pytest
 from django.http import StreamingHttpResponse
@@ -7,16 +10,20 @@ from django.urls import reverse
 
 from tests.conftest import on_payment, signed
 from webhooks import samples
+from webhooks.models import Event
 
 pytestmark = pytest.mark.django_db
 
 
-def exported(response, name="events"):
+def exported(response, name="events", delimiter=","):
     assert response.status_code == 200
     assert isinstance(response, StreamingHttpResponse)
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith(f'attachment; filename="{name}-')
-    return list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    content = b"".join(response.streaming_content)
+    assert content.startswith(codecs.BOM_UTF8)  # or Excel guesses a legacy code page
+    text = content.decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text), delimiter=delimiter))
 
 
 def test_exports_the_current_filtered_list_streamed(staff_client, post_ipn, webhook):
@@ -34,7 +41,7 @@ def test_exports_the_current_filtered_list_streamed(staff_client, post_ipn, webh
     )
     [row] = rows
     assert row["order_id"] == "ZZZ"
-    assert row["amount"] == "49.0000" and row["currency"] == "EUR"
+    assert row["amount"] == "49.00" and row["currency"] == "EUR"
     assert row["webhook"] == "Payments"
     assert row["product_name"] == "Online-Kurs Jörg"
 
@@ -43,6 +50,63 @@ def test_untrusted_text_cannot_become_a_spreadsheet_formula(staff_client, post_i
     post_ipn(webhook, signed(on_payment(product_name='=HYPERLINK("http://evil")')))
     [row] = exported(staff_client.get(reverse("admin:webhooks_event_export")))
     assert row["product_name"] == '\'=HYPERLINK("http://evil")'
+
+
+FORMULA_ACROSS_SEPARATORS = "x;=1+1;y,=2+2,"
+
+
+@pytest.mark.parametrize("sep", ["comma", "semicolon"])
+def test_no_cell_becomes_a_formula_in_either_separator_mode(staff_client, post_ipn, webhook, sep):
+    """Excel splits at `,` or `;` by locale, whichever the file uses: a cell holding the other
+    separator must not fall apart into cells that start with `=`."""
+    post_ipn(webhook, signed(on_payment(product_name=FORMULA_ACROSS_SEPARATORS)))
+    response = staff_client.get(reverse("admin:webhooks_event_export"), {"sep": sep})
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    for delimiter in ",;":  # read as either kind of spreadsheet would
+        for cells in csv.reader(io.StringIO(text), delimiter=delimiter):
+            assert not [cell for cell in cells if cell.lstrip().startswith(("=", "+", "@"))]
+    [row] = csv.DictReader(io.StringIO(text), delimiter=SEPARATOR[sep])
+    assert row["product_name"] == "x;'=1+1;y,'=2+2,"
+
+
+SEPARATOR = {"comma": ",", "semicolon": ";"}
+
+
+def test_excel_semicolon_mode_has_decimal_commas(staff_client, post_ipn, webhook):
+    post_ipn(webhook, signed(on_payment(amount_netto="41.18", amount_vat="7.82")))
+    response = staff_client.get(reverse("admin:webhooks_event_export"), {"sep": "semicolon"})
+    [row] = exported(response, delimiter=";")
+    assert (row["amount"], row["net"], row["vat"]) == ("49,00", "41,18", "7,82")
+
+
+def test_buyer_country_net_vat_and_whole_second_times(staff_client, post_ipn, webhook, settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+    params = on_payment(
+        address_first_name="Jörg",
+        address_last_name="Müller",
+        address_country="DE",
+        amount_netto="41.176",
+        amount_vat="7.82",
+    )
+    post_ipn(webhook, signed(params))
+    [row] = exported(staff_client.get(reverse("admin:webhooks_event_export")))
+    assert row["buyer_name"] == "Jörg Müller" and row["country"] == "DE"
+    assert (row["amount"], row["net"], row["vat"]) == ("49.00", "41.176", "7.82")
+    received = datetime.strptime(row["received"], "%Y-%m-%d %H:%M:%S")  # whole seconds
+    event = Event.objects.get()
+    local = event.received.astimezone(zoneinfo.ZoneInfo("Europe/Berlin"))
+    assert received == local.replace(microsecond=0, tzinfo=None)
+
+
+def test_negative_amounts_are_numbers_not_escaped(staff_client, post_ipn, webhook):
+    post_ipn(webhook, signed(on_payment(event="on_refund", amount_brutto="-49.00")))
+    [row] = exported(staff_client.get(reverse("admin:webhooks_event_export")))
+    assert row["amount"].lstrip("'") == row["amount"]
+
+
+def test_unknown_separator_is_a_400(staff_client, webhook):
+    response = staff_client.get(reverse("admin:webhooks_event_export"), {"sep": "tab"})
+    assert response.status_code == 400 and b"sep must be one of" in response.content
 
 
 def test_trigger_lists_export_their_own_events(staff_client, post_ipn, webhook):

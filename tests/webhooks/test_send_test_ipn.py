@@ -1,12 +1,18 @@
 """Send test IPN: the admin signs a test and posts it over HTTP to the webhook's own receive
 URL (here a live server), then shows what came back."""
 
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.models import Permission, User
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from tests.conftest import PASSPHRASE
+from webhooks import samples
 from webhooks.models import Event, RejectedDelivery
 from webhooks.services import webhook_create
 
@@ -33,8 +39,9 @@ def test_connection_test_round_trip(admin_client_live):
     webhook = webhook_create(name="Payments", kind="payments", passphrase=PASSPHRASE)
     [message] = send(admin_client_live, webhook)
     assert message.startswith(f"Sent a signed connection_test to {webhook.get_receive_url()}")
-    assert message.endswith("answered HTTP 200: \u201cOK\u201d.")
     event = Event.objects.get()
+    assert "answered HTTP 200: \u201cOK\u201d and is stored here" in message
+    assert f'href="{reverse("admin:webhooks_event_change", args=[event.pk])}"' in message
     assert event.event == "connection_test"
     assert event.scope == Event.Scope.TEST
     assert event.signature == Event.Signature.VERIFIED
@@ -61,6 +68,56 @@ def test_shows_a_rejection(admin_client_live):
     [message] = send(admin_client_live, webhook)
     assert "answered HTTP 503: \u201cPAUSED" in message
     assert not Event.objects.exists() and not RejectedDelivery.objects.exists()
+
+
+@pytest.fixture
+def other_server():
+    """Another HTTP server on 127.0.0.1 that answers every POST with 200 "OK", as an older
+    `make run` on the port SITE_URL names would."""
+
+    class AlwaysOK(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"OK")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), AlwaysOK)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_an_ok_from_another_server_is_not_a_success(staff_client, other_server):
+    webhook = webhook_create(name="Payments", kind="payments", passphrase=PASSPHRASE)
+    with override_settings(SITE_URL=other_server):
+        url = reverse("admin:webhooks_webhook_send_test", args=[webhook.pk])
+        response = staff_client.post(url, follow=True)
+    [message] = response.context["messages"]
+    assert message.level == messages.ERROR
+    assert "another server answered (HTTP 200: \u201cOK\u201d)" in str(message)
+    assert "SITE_URL" in str(message)
+
+
+def test_an_identical_earlier_event_does_not_pass_for_this_test(staff_client, other_server):
+    """Each test IPN is new (a nonce), so an earlier test stored here proves nothing."""
+    webhook = webhook_create(name="Payments", kind="payments", passphrase=PASSPHRASE)
+    params = samples.connection_test()
+    post = Client().post(
+        webhook.get_receive_url().removeprefix(settings.SITE_URL),
+        data=samples.signed_body(params, PASSPHRASE),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert post.status_code == 200 and Event.objects.count() == 1
+    with override_settings(SITE_URL=other_server):
+        [message] = send(staff_client, webhook)
+    assert "another server answered" in message
 
 
 def test_unreachable_site_url_is_explained(client, staff_client):

@@ -8,6 +8,7 @@ import time
 
 import requests
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
 from connections.client import Ds24Error
@@ -79,6 +80,7 @@ class Command(OneLineErrorCommand):
                 f"\nds24site demo: {settings.SITE_URL}/admin/  (Digistore24 stand-in: "
                 f"{standin.api_url}); sending a signed IPN every {interval:g} s. Ctrl+C stops.\n"
             )
+            self.stdout.write(self.logins())
             # Registration needs the app up: the stand-in checks each receive URL by GET.
             for webhook, _ in webhooks:
                 self.stdout.write(f"  {self.register(webhook, connection)}")
@@ -98,6 +100,26 @@ class Command(OneLineErrorCommand):
                 server.send_signal(signal.SIGTERM)
                 server.wait(timeout=30)
             standin.stop()
+
+    def logins(self) -> str:
+        """Where to log in, and the keys to try in the admin (Connections, the API console):
+        what a newcomer needs from this terminal. The admin's password is only stored hashed,
+        so it is pointed to, not printed."""
+        admins = list(
+            get_user_model()
+            .objects.filter(is_superuser=True, is_active=True)
+            .values_list(get_user_model().USERNAME_FIELD, flat=True)[:3]
+        )
+        if admins:
+            login = (
+                f"Admin login: {', '.join(admins)} with the password printed when it was "
+                "created (or DJANGO_SUPERUSER_PASSWORD); a new one: "
+                f"python manage.py changepassword {admins[0]}"
+            )
+        else:
+            login = "No admin account yet: python manage.py ensureadmin creates one."
+        keys = "\n".join(f"    {key}  ({access})" for key, access in DEMO_KEYS.items())
+        return f"{login}\nThe stand-in's API keys (for Connections and the API console):\n{keys}\n"
 
     def register(self, webhook, connection) -> str:
         try:
