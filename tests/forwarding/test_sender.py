@@ -32,6 +32,15 @@ REFUSED = [
     ("https://100.64.0.1/", "not a public"),
     ("https://[::ffff:127.0.0.1]/", "loopback"),
     ("https://example.com:99999/", "not a valid URL"),
+    # IPv6 addresses that carry an IPv4 one a gateway or relay turns into an IPv4 packet:
+    # NAT64 (AWS IPv6-only subnets reach the VPC's private IPv4 through it), 6to4, and the
+    # deprecated IPv4-compatible form.
+    ("https://[64:ff9b::a00:1]/", "private"),
+    ("https://[64:ff9b::7f00:1]/", "loopback"),
+    ("https://[64:ff9b::a9fe:a9fe]/", "metadata"),
+    ("https://[2002:a00:1::]/", "private"),
+    ("https://[::7f00:1]/", "loopback"),
+    ("https://[fec0::1]/", "site-local"),
 ]
 
 
@@ -42,7 +51,15 @@ def test_refused_urls(settings, url, why):
         sender.check_url(url)
 
 
-@pytest.mark.parametrize("url", ["https://example.com/hook", "https://93.184.215.14:8443/x"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.com/hook",
+        "https://93.184.215.14:8443/x",
+        "https://[2606:2800:220:1::1]/",
+        "https://[64:ff9b::5db8:d70e]/",  # NAT64 of a public IPv4 address
+    ],
+)
 def test_public_https_urls_pass(settings, url):
     settings.DESTINATIONS_ALLOW_LOCAL = False
     sender.check_url(url)
