@@ -56,12 +56,31 @@ def _allow_local() -> bool:
     return settings.DESTINATIONS_ALLOW_LOCAL
 
 
+# NAT64's well-known prefix: a gateway turns 64:ff9b::a.b.c.d into an IPv4 packet to a.b.c.d
+# (AWS IPv6-only subnets reach private IPv4 addresses of the VPC this way).
+NAT64_PREFIX = ipaddress.ip_network("64:ff9b::/96")
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def _embedded_ipv4(ip):
+    """The IPv4 address an IPv6 address carries for a translator or tunnel (IPv4-mapped,
+    NAT64, 6to4, the deprecated IPv4-compatible form), which is where its packets end up;
+    otherwise the address itself. Python calls those IPv6 forms global whatever they carry."""
+    if ip.version == 4:
+        return ip
+    if ip.ipv4_mapped:
+        return ip.ipv4_mapped
+    if ip.sixtofour:
+        return ip.sixtofour
+    if ip in NAT64_PREFIX or (ip in IPV4_COMPATIBLE and int(ip) > 1):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return ip
+
+
 def check_address(address: str) -> None:
     """Raise UnsafeURL unless `address` (an IP) is a public unicast address; loopback is
     allowed with DESTINATIONS_ALLOW_LOCAL (tests, the demo)."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if ip.version == 6 and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    ip = _embedded_ipv4(ipaddress.ip_address(address.split("%", 1)[0]))
     if ip in METADATA_ADDRESSES:
         raise UnsafeURL(f"{ip} is a cloud metadata address")
     if ip.is_loopback:
@@ -72,6 +91,8 @@ def check_address(address: str) -> None:
         raise UnsafeURL(f"{ip} is a link-local address")
     if ip.is_multicast:
         raise UnsafeURL(f"{ip} is a multicast address")
+    if ip.version == 6 and ip.is_site_local:  # deprecated, but still routed inside some sites
+        raise UnsafeURL(f"{ip} is a site-local address")
     if ip.is_private:
         raise UnsafeURL(f"{ip} is a private address")
     if not ip.is_global:
