@@ -3,6 +3,7 @@ socket connects to), no redirects, a capped answer, short timeouts; and signatur
 standardwebhooks library accepts."""
 
 import socket
+import threading
 import time
 
 import pytest
@@ -154,6 +155,51 @@ def test_a_slow_receiver_times_out(settings, receiver):
     receiver.hold = True  # released only when the test ends
     with pytest.raises(sender.SendError, match=r"no answer within 0\.2 s"):
         post(receiver.url)
+
+
+@pytest.fixture
+def dripping_receiver():
+    """A receiver that answers one byte every 20 ms, for 10 s in all: in the header lines or
+    in the body. Each read is quick, so only a limit on the whole request ends it early."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    where = {}
+
+    def serve():
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            head = b"HTTP/1.1 200 OK\r\n"
+            if where["drip"] == "headers":
+                conn.sendall(head)
+                drip, rest = b"X-Slow: " + b"x" * 500 + b"\r\n", b"Content-Length: 2\r\n\r\nok"
+            else:
+                conn.sendall(head + b"Content-Length: 500\r\n\r\n")
+                drip, rest = b"x" * 500, b""
+            try:
+                for byte in drip:
+                    conn.sendall(bytes([byte]))
+                    time.sleep(0.02)
+                conn.sendall(rest)
+            except OSError:  # the client gave up and closed
+                pass
+
+    def start(drip):
+        where["drip"] = drip
+        threading.Thread(target=serve, daemon=True).start()
+        return f"http://127.0.0.1:{listener.getsockname()[1]}/hook"
+
+    yield start
+    listener.close()
+
+
+@pytest.mark.parametrize("drip", ["headers", "body"])
+def test_a_receiver_dripping_its_answer_is_cut_off(settings, dripping_receiver, drip):
+    """The whole request is bounded, not each read: a worker's lease on the delivery is sized
+    by it, and a request outliving the lease is sent a second time by another worker."""
+    settings.DESTINATIONS_ALLOW_LOCAL = True
+    settings.DESTINATIONS_TIMEOUT = 0.5
+    with pytest.raises(sender.SendError, match=r"no complete answer within 1 s"):
+        post(dripping_receiver(drip))
 
 
 def test_a_closed_port_is_a_send_error(receiver):
