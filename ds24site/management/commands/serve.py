@@ -10,8 +10,9 @@ from django.core.management.base import BaseCommand
 class Command(BaseCommand):
     help = (
         "Run the web server (gunicorn) and one task worker (runworker) together, as `make run` "
-        "does: both logs on this terminal; Ctrl+C (or SIGTERM) stops both, gracefully; a second "
-        "Ctrl+C kills them. When either exits, the other is stopped too."
+        "does: both logs on this terminal; Ctrl+C (or SIGTERM, or closing the terminal) stops "
+        "both, gracefully; a second Ctrl+C kills them. When either exits, the other is stopped "
+        "too."
     )
 
     def handle(self, **options):
@@ -44,6 +45,8 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
+        # A closed terminal or SSH session: the children, in their own sessions, do not get it.
+        signal.signal(signal.SIGHUP, stop)
         while all(child.poll() is None for child in children.values()):
             time.sleep(0.2)
         exited = [name for name, child in children.items() if child.poll() is not None]
