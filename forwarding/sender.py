@@ -117,6 +117,10 @@ def check_url(url: str) -> None:
         raise UnsafeURL("only https:// URLs are allowed")
     if not hostname:
         raise UnsafeURL("the URL has no host")
+    if parts.username is not None or parts.password is not None:
+        # It would be shown wherever the URL is (lists, the API, emails); receivers verify the
+        # signature instead.
+        raise UnsafeURL("the URL must carry no user name or password")
     try:
         check_address(hostname)
     except ValueError:  # a name, not an address

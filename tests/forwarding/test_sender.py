@@ -33,6 +33,10 @@ REFUSED = [
     ("https://100.64.0.1/", "not a public"),
     ("https://[::ffff:127.0.0.1]/", "loopback"),
     ("https://example.com:99999/", "not a valid URL"),
+    # Credentials in the URL would show wherever the URL does (lists, the API, emails), and
+    # "user@host" is a classic way to dress one host as another.
+    ("https://user:pass@example.com/hook", "no user name or password"),
+    ("https://example.com@10.0.0.1/", "no user name or password"),
     # IPv6 addresses that carry an IPv4 one a gateway or relay turns into an IPv4 packet:
     # NAT64 (AWS IPv6-only subnets reach the VPC's private IPv4 through it), 6to4, and the
     # deprecated IPv4-compatible form.
