@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from tests.forwarding.test_workers import database_url, wait_for
 
@@ -19,6 +21,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def children(pid: int) -> list[int]:
     path = Path(f"/proc/{pid}/task/{pid}/children")
     return [int(child) for child in path.read_text().split()] if path.exists() else []
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def alive(pid: int) -> bool:
@@ -40,6 +47,13 @@ def test_a_signal_to_serve_stops_gunicorn_and_the_worker(signum):
     try:
         wait_for(lambda: len(children(serve.pid)) == 2, "serve to start both")
         started = children(serve.pid)
+        # Signalled only once both run (a signal between fork and exec is lost): gunicorn
+        # listens, and the worker has run the sweep it queues on starting.
+        wait_for(lambda: listening(port), "gunicorn to listen")
+        wait_for(
+            lambda: DBTaskResult.objects.filter(status=TaskResultStatus.SUCCESSFUL).exists(),
+            "the worker to run its first sweep",
+        )
         serve.send_signal(signum)
         serve.wait(timeout=60)
         wait_for(lambda: not any(alive(pid) for pid in started), "both to stop")
