@@ -9,15 +9,19 @@ resolved here and every address it resolves to must be public, then the socket c
 of those checked addresses and the connected peer is checked again, so a DNS answer that
 changes between check and use (rebinding) cannot reach an internal address. TLS still verifies
 the certificate for the host name (SNI), as urllib3 wraps the socket with it. No proxies from
-the environment, no redirects (a 3xx is a failed attempt), short timeouts, and only the first
+the environment, no redirects (a 3xx is a failed attempt), short timeouts and a limit on the
+whole request (twice DESTINATIONS_TIMEOUT, within the worker's lease), and only the first
 RESPONSE_EXCERPT_BYTES of the answer are read.
 """
 
 import base64
+import contextlib
+import contextvars
 import hashlib
 import hmac
 import ipaddress
 import socket
+import threading
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -56,12 +60,31 @@ def _allow_local() -> bool:
     return settings.DESTINATIONS_ALLOW_LOCAL
 
 
+# NAT64's well-known prefix: a gateway turns 64:ff9b::a.b.c.d into an IPv4 packet to a.b.c.d
+# (AWS IPv6-only subnets reach private IPv4 addresses of the VPC this way).
+NAT64_PREFIX = ipaddress.ip_network("64:ff9b::/96")
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def _embedded_ipv4(ip):
+    """The IPv4 address an IPv6 address carries for a translator or tunnel (IPv4-mapped,
+    NAT64, 6to4, the deprecated IPv4-compatible form), which is where its packets end up;
+    otherwise the address itself. Python calls those IPv6 forms global whatever they carry."""
+    if ip.version == 4:
+        return ip
+    if ip.ipv4_mapped:
+        return ip.ipv4_mapped
+    if ip.sixtofour:
+        return ip.sixtofour
+    if ip in NAT64_PREFIX or (ip in IPV4_COMPATIBLE and int(ip) > 1):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return ip
+
+
 def check_address(address: str) -> None:
     """Raise UnsafeURL unless `address` (an IP) is a public unicast address; loopback is
     allowed with DESTINATIONS_ALLOW_LOCAL (tests, the demo)."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if ip.version == 6 and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    ip = _embedded_ipv4(ipaddress.ip_address(address.split("%", 1)[0]))
     if ip in METADATA_ADDRESSES:
         raise UnsafeURL(f"{ip} is a cloud metadata address")
     if ip.is_loopback:
@@ -72,6 +95,8 @@ def check_address(address: str) -> None:
         raise UnsafeURL(f"{ip} is a link-local address")
     if ip.is_multicast:
         raise UnsafeURL(f"{ip} is a multicast address")
+    if ip.version == 6 and ip.is_site_local:  # deprecated, but still routed inside some sites
+        raise UnsafeURL(f"{ip} is a site-local address")
     if ip.is_private:
         raise UnsafeURL(f"{ip} is a private address")
     if not ip.is_global:
@@ -92,6 +117,10 @@ def check_url(url: str) -> None:
         raise UnsafeURL("only https:// URLs are allowed")
     if not hostname:
         raise UnsafeURL("the URL has no host")
+    if parts.username is not None or parts.password is not None:
+        # It would be shown wherever the URL is (lists, the API, emails); receivers verify the
+        # signature instead.
+        raise UnsafeURL("the URL must carry no user name or password")
     try:
         check_address(hostname)
     except ValueError:  # a name, not an address
@@ -100,10 +129,68 @@ def check_url(url: str) -> None:
             raise UnsafeURL(f"{hostname} is a loopback address") from None
 
 
+class _Deadline:
+    """The time limit of a whole request. Socket timeouts bound each connect and each read,
+    not their sum: a name with many unreachable addresses, or a receiver that drips its answer
+    a byte at a time, would hold the worker past its lease on the delivery (and another worker
+    would send it again). So connecting stops at the deadline, and a timer then shuts down the
+    request's sockets, which ends any read under way."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.expired = False
+        self._done = False
+        self._at = time.monotonic() + seconds
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def remaining(self) -> float:
+        return self._at - time.monotonic()
+
+    def watch(self, sock: socket.socket) -> None:
+        # A duplicate: TLS takes over (detaches) the socket object, and shutting down either
+        # descriptor ends the connection.
+        with self._lock:
+            self._sockets.append(sock.dup())
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self._done:  # the request ended just as the timer fired
+                return
+            self.expired = True
+            for sock in self._sockets:
+                with contextlib.suppress(OSError):  # already closed by the other side
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def __enter__(self):
+        _deadline.set(self)
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._timer.cancel()
+        _deadline.set(None)
+        with self._lock:
+            self._done = True
+            for sock in self._sockets:
+                sock.close()
+            self._sockets.clear()
+
+
+# The deadline of the request this thread (or task) is making; read by the connections that
+# requests and urllib3 create deep inside session.post().
+_deadline: contextvars.ContextVar[_Deadline | None] = contextvars.ContextVar(
+    "forwarding_deadline", default=None
+)
+
+
 class _GuardedConnectionMixin:
     """Resolve the host, check every address, connect to a checked one, check the peer."""
 
     def _new_conn(self) -> socket.socket:
+        deadline = _deadline.get()
         try:
             infos = socket.getaddrinfo(self._dns_host, self.port, type=socket.SOCK_STREAM)
         except socket.gaierror as exc:
@@ -112,12 +199,19 @@ class _GuardedConnectionMixin:
             check_address(sockaddr[0])
         last_error = None
         for family, socktype, proto, _, sockaddr in infos:
+            timeout = self.timeout
+            if deadline is not None:
+                if deadline.remaining() <= 0:
+                    break
+                timeout = min(timeout, deadline.remaining())
             sock = socket.socket(family, socktype, proto)
             try:
-                sock.settimeout(self.timeout)
+                sock.settimeout(timeout)
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 sock.connect(sockaddr)
                 check_address(sock.getpeername()[0])
+                if deadline is not None:
+                    deadline.watch(sock)
                 return sock
             except UnsafeURL:
                 sock.close()
@@ -189,16 +283,16 @@ def headers(*, msg_id: str, timestamp: int, body: bytes, secrets: list[str]) -> 
 def post(*, url: str, body: bytes, msg_id: str, secrets: list[str]) -> Answer:
     """POST a signed body to `url`; the answer's status and the start of its body.
 
-    Raises UnsafeURL for a refused URL or address and SendError when no answer came. Takes at
-    most about twice DESTINATIONS_TIMEOUT: connecting and each read are bounded by it, and
-    reading the answer stops at the deadline.
+    Raises UnsafeURL for a refused URL or address and SendError when no (complete) answer
+    came. Takes at most twice DESTINATIONS_TIMEOUT (_Deadline), which the worker's lease on
+    the delivery counts on; connecting and each read are bounded by it too.
     """
     check_url(url)
     timeout = settings.DESTINATIONS_TIMEOUT
-    deadline = time.monotonic() + timeout
     request_headers = headers(msg_id=msg_id, timestamp=int(time.time()), body=body, secrets=secrets)
+    deadline = _Deadline(2 * timeout)
     try:
-        with _session() as session:
+        with deadline, _session() as session:
             response = session.post(
                 url,
                 data=body,
@@ -208,13 +302,17 @@ def post(*, url: str, body: bytes, msg_id: str, secrets: list[str]) -> Answer:
                 stream=True,
             )
             with response:
-                excerpt = _read_capped(response, deadline)
-    except requests.Timeout:
-        raise SendError(f"no answer within {timeout:g} s") from None
-    except requests.exceptions.SSLError as exc:
-        raise SendError(f"TLS error: {_reason(exc)}") from None
+                excerpt = _read_capped(response)
     except requests.RequestException as exc:
+        if deadline.expired:
+            raise SendError(f"no complete answer within {deadline.seconds:g} s") from None
+        if isinstance(exc, requests.Timeout):
+            raise SendError(f"no answer within {timeout:g} s") from None
+        if isinstance(exc, requests.exceptions.SSLError):
+            raise SendError(f"TLS error: {_reason(exc)}") from None
         raise SendError(f"connection failed: {_reason(exc)}") from None
+    if deadline.expired:  # cut off in the headers, or in a body that runs to the close
+        raise SendError(f"no complete answer within {deadline.seconds:g} s")
     return Answer(
         status=response.status_code,
         excerpt=excerpt,
@@ -222,12 +320,12 @@ def post(*, url: str, body: bytes, msg_id: str, secrets: list[str]) -> Answer:
     )
 
 
-def _read_capped(response: requests.Response, deadline: float) -> str:
+def _read_capped(response: requests.Response) -> str:
     chunks, size = [], 0
     for chunk in response.iter_content(chunk_size=RESPONSE_EXCERPT_BYTES):
         chunks.append(chunk)
         size += len(chunk)
-        if size >= RESPONSE_EXCERPT_BYTES or time.monotonic() > deadline:
+        if size >= RESPONSE_EXCERPT_BYTES:
             break
     return b"".join(chunks)[:RESPONSE_EXCERPT_BYTES].decode("utf-8", "replace")
 

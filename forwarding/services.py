@@ -76,14 +76,18 @@ def retry_delay(*, attempts: int, retry_after: str | None = None) -> timedelta |
 
 
 def _parse_retry_after(value: str | None) -> timedelta | None:
+    """The wait a receiver asks for, or None when it makes no sense. Untrusted: ASCII digits
+    only (isdigit() also takes "²", which int() refuses), and more digits than any sensible
+    wait mean the cap (a timedelta overflows, and int() refuses over 4300 digits)."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return timedelta(seconds=int(value))
+    if value.isascii() and value.isdigit():
+        seconds = int(value) if len(value) <= 9 else RETRY_AFTER_CAP.total_seconds()
+        return timedelta(seconds=seconds)
     try:
         return parsedate_to_datetime(value) - timezone.now()
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 

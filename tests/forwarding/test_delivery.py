@@ -132,6 +132,22 @@ def test_retry_after_is_honoured(post_ipn, webhook, receiver):
     assert task.run_after == delivery.next_attempt_at
 
 
+@pytest.mark.parametrize("retry_after", ["9" * 30, "\u00b2", "Wed, 21 Oct 2015 07:28:00"])
+def test_an_absurd_retry_after_is_ignored_not_a_crash(post_ipn, webhook, receiver, retry_after):
+    """A receiver's Retry-After is untrusted: more seconds than a timedelta holds, a digit int()
+    refuses (latin-1 "\u00b2" passes isdigit()), a date without a zone. Each attempt is recorded
+    and the delivery stays on the schedule (capped), rather than the task crashing."""
+    receiver.answer(503, headers={"Retry-After": retry_after})
+    destination(receiver.url)
+    post_ipn(webhook, signed(on_payment()))
+    run_tasks()
+    delivery = Delivery.objects.get()
+    assert delivery.attempt_set.get().status_code == 503
+    assert delivery.status == "pending"
+    wait = delivery.next_attempt_at - delivery.attempt_set.get().started
+    assert timedelta(seconds=3) < wait <= services.RETRY_AFTER_CAP + timedelta(seconds=1)
+
+
 def test_after_the_last_attempt_the_delivery_fails(post_ipn, webhook, receiver):
     receiver.answer(500)
     destination(receiver.url)

@@ -3,6 +3,7 @@ socket connects to), no redirects, a capped answer, short timeouts; and signatur
 standardwebhooks library accepts."""
 
 import socket
+import threading
 import time
 
 import pytest
@@ -32,6 +33,19 @@ REFUSED = [
     ("https://100.64.0.1/", "not a public"),
     ("https://[::ffff:127.0.0.1]/", "loopback"),
     ("https://example.com:99999/", "not a valid URL"),
+    # Credentials in the URL would show wherever the URL does (lists, the API, emails), and
+    # "user@host" is a classic way to dress one host as another.
+    ("https://user:pass@example.com/hook", "no user name or password"),
+    ("https://example.com@10.0.0.1/", "no user name or password"),
+    # IPv6 addresses that carry an IPv4 one a gateway or relay turns into an IPv4 packet:
+    # NAT64 (AWS IPv6-only subnets reach the VPC's private IPv4 through it), 6to4, and the
+    # deprecated IPv4-compatible form.
+    ("https://[64:ff9b::a00:1]/", "private"),
+    ("https://[64:ff9b::7f00:1]/", "loopback"),
+    ("https://[64:ff9b::a9fe:a9fe]/", "metadata"),
+    ("https://[2002:a00:1::]/", "private"),
+    ("https://[::7f00:1]/", "loopback"),
+    ("https://[fec0::1]/", "site-local"),
 ]
 
 
@@ -42,7 +56,15 @@ def test_refused_urls(settings, url, why):
         sender.check_url(url)
 
 
-@pytest.mark.parametrize("url", ["https://example.com/hook", "https://93.184.215.14:8443/x"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.com/hook",
+        "https://93.184.215.14:8443/x",
+        "https://[2606:2800:220:1::1]/",
+        "https://[64:ff9b::5db8:d70e]/",  # NAT64 of a public IPv4 address
+    ],
+)
 def test_public_https_urls_pass(settings, url):
     settings.DESTINATIONS_ALLOW_LOCAL = False
     sender.check_url(url)
@@ -137,6 +159,51 @@ def test_a_slow_receiver_times_out(settings, receiver):
     receiver.hold = True  # released only when the test ends
     with pytest.raises(sender.SendError, match=r"no answer within 0\.2 s"):
         post(receiver.url)
+
+
+@pytest.fixture
+def dripping_receiver():
+    """A receiver that answers one byte every 20 ms, for 10 s in all: in the header lines or
+    in the body. Each read is quick, so only a limit on the whole request ends it early."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    where = {}
+
+    def serve():
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            head = b"HTTP/1.1 200 OK\r\n"
+            if where["drip"] == "headers":
+                conn.sendall(head)
+                drip, rest = b"X-Slow: " + b"x" * 500 + b"\r\n", b"Content-Length: 2\r\n\r\nok"
+            else:
+                conn.sendall(head + b"Content-Length: 500\r\n\r\n")
+                drip, rest = b"x" * 500, b""
+            try:
+                for byte in drip:
+                    conn.sendall(bytes([byte]))
+                    time.sleep(0.02)
+                conn.sendall(rest)
+            except OSError:  # the client gave up and closed
+                pass
+
+    def start(drip):
+        where["drip"] = drip
+        threading.Thread(target=serve, daemon=True).start()
+        return f"http://127.0.0.1:{listener.getsockname()[1]}/hook"
+
+    yield start
+    listener.close()
+
+
+@pytest.mark.parametrize("drip", ["headers", "body"])
+def test_a_receiver_dripping_its_answer_is_cut_off(settings, dripping_receiver, drip):
+    """The whole request is bounded, not each read: a worker's lease on the delivery is sized
+    by it, and a request outliving the lease is sent a second time by another worker."""
+    settings.DESTINATIONS_ALLOW_LOCAL = True
+    settings.DESTINATIONS_TIMEOUT = 0.5
+    with pytest.raises(sender.SendError, match=r"no complete answer within 1 s"):
+        post(dripping_receiver(drip))
 
 
 def test_a_closed_port_is_a_send_error(receiver):

@@ -10,8 +10,9 @@ from django.core.management.base import BaseCommand
 class Command(BaseCommand):
     help = (
         "Run the web server (gunicorn) and one task worker (runworker) together, as `make run` "
-        "does: both logs on this terminal; Ctrl+C (or SIGTERM) stops both, gracefully; a second "
-        "Ctrl+C kills them. When either exits, the other is stopped too."
+        "does: both logs on this terminal; Ctrl+C (or SIGTERM, or closing the terminal) stops "
+        "both, gracefully; a second Ctrl+C kills them. When either exits, the other is stopped "
+        "too."
     )
 
     def handle(self, **options):
@@ -27,12 +28,7 @@ class Command(BaseCommand):
             ],
             "worker": [sys.executable, manage, "runworker", "--no-reload"],
         }
-        # Own sessions: a terminal's Ctrl+C reaches only this process, which then stops each
-        # child once (a worker given two signals abandons its task instead of finishing it).
-        children = {
-            name: subprocess.Popen(argv, cwd=settings.BASE_DIR, start_new_session=True)  # noqa: S603
-            for name, argv in commands.items()
-        }
+        children: dict[str, subprocess.Popen] = {}
         signals_received = []
 
         def stop(signum, frame):
@@ -42,9 +38,19 @@ class Command(BaseCommand):
                 if child.poll() is None:
                     child.send_signal(signal.SIGKILL if forced else signal.SIGTERM)
 
+        # Before the children start: a signal arriving in between would kill this process by
+        # default and leave them running.
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
-        while all(child.poll() is None for child in children.values()):
+        # A closed terminal or SSH session: the children, in their own sessions, do not get it.
+        signal.signal(signal.SIGHUP, stop)
+        # Own sessions: a terminal's Ctrl+C reaches only this process, which then stops each
+        # child once (a worker given two signals abandons its task instead of finishing it).
+        for name, argv in commands.items():
+            if signals_received:
+                break
+            children[name] = subprocess.Popen(argv, cwd=settings.BASE_DIR, start_new_session=True)  # noqa: S603
+        while not signals_received and all(child.poll() is None for child in children.values()):
             time.sleep(0.2)
         exited = [name for name, child in children.items() if child.poll() is not None]
         if not signals_received:

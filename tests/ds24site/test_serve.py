@@ -1,0 +1,64 @@
+"""`manage.py serve` (what `make run` starts): its gunicorn and worker live in sessions of their
+own, so a terminal's signals reach only serve, which must pass each on, or they outlive it."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+
+from tests.forwarding.test_workers import database_url, wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in path.read_text().split()] if path.exists() else []
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def alive(pid: int) -> bool:
+    stat = Path(f"/proc/{pid}/stat")
+    # A zombie has exited: it only waits for its parent to collect it.
+    return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_to_serve_stops_gunicorn_and_the_worker(signum):
+    """SIGHUP is what a closed terminal (or a dropped SSH session) sends."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": database_url(), "PORT": str(port), "LOG_LEVEL": "ERROR"}
+    serve = subprocess.Popen([sys.executable, "manage.py", "serve"], cwd=ROOT, env=env)
+    started = []
+    try:
+        wait_for(lambda: len(children(serve.pid)) == 2, "serve to start both")
+        started = children(serve.pid)
+        # Signalled only once both run (a signal between fork and exec is lost): gunicorn
+        # listens, and the worker has run the sweep it queues on starting.
+        wait_for(lambda: listening(port), "gunicorn to listen")
+        wait_for(
+            lambda: DBTaskResult.objects.filter(status=TaskResultStatus.SUCCESSFUL).exists(),
+            "the worker to run its first sweep",
+        )
+        serve.send_signal(signum)
+        serve.wait(timeout=60)
+        wait_for(lambda: not any(alive(pid) for pid in started), "both to stop")
+    finally:
+        for pid in [*started, serve.pid]:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        serve.wait(timeout=30)
