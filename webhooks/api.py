@@ -155,6 +155,7 @@ class EventViewSet(viewsets.ReadOnlyModelViewSet):
     query_parameters = ()  # an action's own, besides filters and pages (KnownParameters)
 
     @extend_schema(
+        filters=True,  # the list's filters apply here too
         parameters=[
             OpenApiParameter("cursor", OpenApiTypes.STR),
             OpenApiParameter("start", OpenApiTypes.STR, enum=["beginning", "latest"]),
