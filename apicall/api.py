@@ -6,6 +6,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from api.filters import KnownParameters
 from api.models import ApiToken
 from api.permissions import ApiAccess
 from api.schema import ERROR_RESPONSES
@@ -44,7 +45,7 @@ class ApiCallViewSet(
     permission_classes = [ConsoleAccess]
     lookup_field = "public_id"
     lookup_value_regex = UUID_PATTERN
-    filter_backends = []
+    filter_backends = [KnownParameters]
     pagination_class = NewestFirst
 
     def get_serializer_class(self):

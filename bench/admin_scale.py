@@ -39,6 +39,13 @@ EVENT_MIX = [  # (event, weight)
 ]
 
 
+# Buyer names: about 1 in 100 events is a Müller, as in a German customer base.
+FIRST_NAMES = ["Jörg", "Anna", "Lena", "Hans", "Sören", "Maria", "Jürgen", "Eva", "Paul", "Zoë"]
+LAST_NAMES = ["Müller", "Schmidt", "Weiß", "Schäfer", "Köhler", "Groß", "Nagel", "Becker"] + [
+    f"Name{n:03d}" for n in range(92)
+]
+
+
 def configure(database_url: str) -> None:
     os.environ.update(
         {
@@ -83,7 +90,8 @@ def seed(total: int) -> None:
         "transaction_id", "product_id", "product_name", "email", "amount", "currency",
         "billing_type", "pay_sequence_no", "affiliate_name", "eticket_id", "api_mode",
         "signature", "sender_ip", "received", "last_delivered", "delivery_count", "signal_error",
-        "public_id",
+        "public_id", "buyer_first_name", "buyer_last_name", "email_normalized",
+        "buyer_name_normalized", "buyer_last_name_normalized",
     ]  # fmt: skip
     sql = (
         f"INSERT INTO webhooks_event ({', '.join(columns)}) "
@@ -105,7 +113,9 @@ def seed(total: int) -> None:
                 "transaction_id": str(100_000_000 + n),
                 "product_id": str(rng.randint(1, 40)),
                 "product_name": "Online-Kurs",
-                "email": f"buyer{rng.randint(1, 50_000)}@example.com",
+                "email": f"Buyer{rng.randint(1, 50_000)}@example.com",
+                "buyer_first_name": rng.choice(FIRST_NAMES),
+                "buyer_last_name": rng.choice(LAST_NAMES),
                 "amount_brutto": "49.00",
                 "currency": "EUR",
                 "billing_type": "subscription",
@@ -131,6 +141,9 @@ def seed(total: int) -> None:
                     received, received, 1, "",
                     public_id.get_db_prep_value(uuid.UUID(int=rng.getrandbits(128), version=4),
                                                 connection),
+                    fields["buyer_first_name"], fields["buyer_last_name"],
+                    fields["email_normalized"], fields["buyer_name_normalized"],
+                    fields["buyer_last_name_normalized"],
                 )
             )  # fmt: skip
         with transaction.atomic(), connection.cursor() as cursor:
@@ -183,9 +196,17 @@ def pages():
         ("search order_id", events, {"q": sample.order_id}),
         ("search transaction_id", events, {"q": sample.transaction_id}),
         ("search email", events, {"q": sample.email}),
+        ("search email, other case", events, {"q": sample.email.upper()}),
+        ("search order_id prefix (4)", events, {"q": sample.order_id[:4]}),
+        ("search transaction_id prefix (6)", events, {"q": sample.transaction_id[:6]}),
+        ("search id prefix, all rows", events, {"q": "1"}),
+        ("search buyer last name", events, {"q": "müller"}),
+        ("search buyer full name", events, {"q": "Jörg Müller"}),
+        ("search buyer name, one letter", events, {"q": "m"}),
         ("search eticket_id", events, {"q": ticket.eticket_id}),
         ("search affiliate_name", events, {"q": affiliation.affiliate_name}),
         ("search with no match", events, {"q": "nobody@nowhere.example"}),
+        ("search name, no match", events, {"q": "Nobody Nowhere"}),
         ("payments list", reverse("admin:webhooks_paymentevent_changelist"), {}),
         ("e-tickets list", reverse("admin:webhooks_eticketevent_changelist"), {}),
         ("affiliations list", reverse("admin:webhooks_affiliationevent_changelist"), {}),

@@ -1,5 +1,6 @@
 from rest_framework import viewsets
 
+from api.filters import KnownParameters
 from connections.models import Connection
 from connections.serializers import ConnectionSerializer
 from webhooks.api import UUID_PATTERN, OldestFirst
@@ -12,5 +13,5 @@ class ConnectionViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ConnectionSerializer
     lookup_field = "public_id"
     lookup_value_regex = UUID_PATTERN
-    filter_backends = []
+    filter_backends = [KnownParameters]
     pagination_class = OldestFirst

@@ -1,4 +1,8 @@
-from django.db.models import BigIntegerField, Func
+import sys
+
+from django.db.models import BigIntegerField, CharField, Func, Lookup
+from django.db.models.lookups import GreaterThanOrEqual, LessThan, StartsWith
+from django.db.models.sql.where import AND, WhereNode
 
 
 class CurrentTransactionId(Func):
@@ -15,3 +19,44 @@ class CurrentTransactionId(Func):
 
     def as_postgresql(self, compiler, connection, **extra):
         return "(pg_current_xact_id()::text::bigint)", []
+
+
+def successor(text: str) -> str | None:
+    """The least string above every string that starts with `text`, in code point order; None
+    when there is none (empty, or only U+10FFFF)."""
+    text = text.rstrip(chr(sys.maxunicode))
+    if not text:
+        return None
+    following = ord(text[-1]) + 1
+    if 0xD800 <= following <= 0xDFFF:  # surrogates are not characters: skip them
+        following = 0xE000
+    return text[:-1] + chr(following)
+
+
+@CharField.register_lookup
+class Prefix(Lookup):
+    """`column__prefix=value`: the column starts with value, case and accents as given, in the
+    form an index serves on each database.
+
+    SQLite: a range, `>= 'abc' AND < 'abd'`, which the column's plain index serves; SQLite
+    compares text byte by byte (BINARY), and UTF-8's byte order is code point order, so the
+    range is exactly the prefix. (SQLite's LIKE ignores ASCII case and uses no index here.)
+
+    PostgreSQL: `LIKE 'abc%'`, which a B-tree serves only with a pattern operator class, so
+    the column's index needs `opclasses=["varchar_pattern_ops"]` (which serves `=` too). The
+    range is no substitute there: under a linguistic collation such as en_US the range both
+    misses rows ('12345' < '1234:' is false: punctuation is ignored) and adds some ('abcz'
+    falls between 'ABC' and 'ABD').
+    """
+
+    lookup_name = "prefix"
+
+    def as_sql(self, compiler, connection):
+        lower = GreaterThanOrEqual(self.lhs, self.rhs)
+        upper = successor(self.rhs)
+        if upper is None:
+            return compiler.compile(lower)
+        return compiler.compile(WhereNode([lower, LessThan(self.lhs, upper)], connector=AND))
+
+    def as_postgresql(self, compiler, connection):
+        return compiler.compile(StartsWith(self.lhs, self.rhs))

@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
+from api.filters import KnownParameters
 from forwarding.models import Delivery, Destination
 from forwarding.serializers import (
     DeliverySerializer,
@@ -26,7 +27,7 @@ class DestinationViewSet(
     serializer_class = DestinationSerializer
     lookup_field = "public_id"
     lookup_value_regex = UUID_PATTERN
-    filter_backends = []
+    filter_backends = [KnownParameters]
     pagination_class = OldestFirst
 
     @extend_schema(responses={201: DestinationCreatedSerializer})
@@ -73,5 +74,5 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "public_id"
     lookup_value_regex = UUID_PATTERN
     filterset_class = DeliveryFilter
-    filter_backends = [filters.DjangoFilterBackend]
+    filter_backends = [KnownParameters, filters.DjangoFilterBackend]
     pagination_class = NewestCreatedFirst

@@ -15,6 +15,7 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
+from api.filters import KnownParameters
 from webhooks import follow, ipn
 from webhooks.models import Event, Webhook
 from webhooks.serializers import EventSerializer, FollowPageSerializer, WebhookSerializer
@@ -42,7 +43,8 @@ class DateTimeFilter(filters.IsoDateTimeFilter):
 
 
 class EventFilter(filters.FilterSet):
-    """Every filter is an exact match or a range on an indexed column (Event.Meta.indexes)."""
+    """Every filter is an exact match, a prefix or a range on an indexed column
+    (Event.Meta.indexes)."""
 
     event = filters.MultipleChoiceFilter(
         choices=ipn.event_choices(),
@@ -52,9 +54,24 @@ class EventFilter(filters.FilterSet):
     kind = filters.ChoiceFilter(field_name="webhook__kind", choices=Webhook.Kind.choices)
     received_after = DateTimeFilter(field_name="received", lookup_expr="gte")
     received_before = DateTimeFilter(field_name="received", lookup_expr="lt")
-    order_id = filters.CharFilter()
-    transaction_id = filters.CharFilter()
-    email = filters.CharFilter()
+    order_id = filters.CharFilter(help_text="Exactly this order id.")
+    order_id_prefix = filters.CharFilter(
+        field_name="order_id", lookup_expr="prefix", help_text="Order ids starting with this."
+    )
+    transaction_id = filters.CharFilter(help_text="Exactly this transaction id.")
+    transaction_id_prefix = filters.CharFilter(
+        field_name="transaction_id",
+        lookup_expr="prefix",
+        help_text="Transaction ids starting with this.",
+    )
+    email = filters.CharFilter(
+        method="filter_email", help_text="The buyer's e-mail address, in any case."
+    )
+    buyer = filters.CharFilter(
+        method="filter_buyer",
+        help_text="The start of the buyer's name, in any case: first name first ('jörg', "
+        "'Jörg Müller'), or the last name ('müller'), or 'Müller, Jörg'.",
+    )
     product_id = filters.CharFilter()
     eticket_id = filters.CharFilter()
     affiliate_name = filters.CharFilter()
@@ -65,6 +82,12 @@ class EventFilter(filters.FilterSet):
     class Meta:
         model = Event
         fields = []
+
+    def filter_email(self, queryset, name, value):
+        return queryset.for_email(value)
+
+    def filter_buyer(self, queryset, name, value):
+        return queryset.for_buyer(value)
 
 
 class Pages(CursorPagination):
@@ -126,11 +149,13 @@ class EventViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "public_id"
     lookup_value_regex = UUID_PATTERN
     filterset_class = EventFilter
-    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
+    filter_backends = [KnownParameters, filters.DjangoFilterBackend, OrderingFilter]
     ordering_fields = ["received"]
     pagination_class = NewestFirst
+    query_parameters = ()  # an action's own, besides filters and pages (KnownParameters)
 
     @extend_schema(
+        filters=True,  # the list's filters apply here too
         parameters=[
             OpenApiParameter("cursor", OpenApiTypes.STR),
             OpenApiParameter("start", OpenApiTypes.STR, enum=["beginning", "latest"]),
@@ -138,7 +163,12 @@ class EventViewSet(viewsets.ReadOnlyModelViewSet):
         ],
         responses=FollowPageSerializer,
     )
-    @action(detail=False, filter_backends=[filters.DjangoFilterBackend], pagination_class=None)
+    @action(
+        detail=False,
+        filter_backends=[KnownParameters, filters.DjangoFilterBackend],
+        pagination_class=None,
+        query_parameters=list(FollowQuery().fields),
+    )
     def follow(self, request):
         """Events after `cursor`, oldest first, at most `limit`. Never skips an event and
         never repeats one, even when deliveries commit out of order; filters apply as on the
@@ -176,5 +206,5 @@ class WebhookViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = WebhookSerializer
     lookup_field = "public_id"
     lookup_value_regex = UUID_PATTERN
-    filter_backends = []
+    filter_backends = [KnownParameters]
     pagination_class = OldestFirst

@@ -1,6 +1,7 @@
 import re
 import secrets
 import string
+import unicodedata
 import uuid
 from datetime import timedelta
 
@@ -13,7 +14,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from ds24site.crypto import EncryptedTextField
-from ds24site.db import CurrentTransactionId
+from ds24site.db import CurrentTransactionId  # (and registers the `__prefix` lookup)
 from webhooks import ipn
 
 PASSPHRASE_ALPHABET = string.ascii_letters + string.digits
@@ -214,6 +215,65 @@ class Webhook(models.Model):
         self.save(update_fields=["passphrase", "accept_unsigned", "updated"])
 
 
+# The B-tree operator class that lets PostgreSQL's LIKE 'ABC%' read an index under any
+# collation (ds24site.db.Prefix); other databases ignore it.
+PATTERN_OPS = "varchar_pattern_ops"
+
+
+def normalize_email(value: str) -> str:
+    """An e-mail address as stored for search and as searched for: trimmed, lower case."""
+    return value.strip().lower()
+
+
+def normalize_name(value: str) -> str:
+    """A name as stored for search and as searched for: compatibility-composed (so a "ü" sent
+    as "u" and a combining diaeresis is the "ü" people type), case-folded ("Weiß" and "WEISS"
+    both become "weiss", which lower() would not do), with single spaces."""
+    return " ".join(unicodedata.normalize("NFKC", value).casefold().split())
+
+
+class EventQuerySet(models.QuerySet):
+    def search(self, term: str):
+        """What the event log's search box finds for `term`; each part reads one index
+        (Event.Meta.indexes), none scans the table:
+        - an e-mail address (it has an @): events with that address, whatever its case;
+        - one word: order and transaction ids starting with it, and the e-ticket id or
+          affiliate name that it is exactly;
+        - words without digits: events of buyers so named (for_buyer).
+        One word without digits is both: an order id may be all letters, a last name is one
+        word. An empty term finds everything."""
+        term = term.strip()
+        if not term:
+            return self
+        if "@" in term:
+            return self.for_email(term)
+        matches = Q()
+        if len(term.split()) == 1:
+            matches |= Q(order_id__prefix=term) | Q(transaction_id__prefix=term)
+            matches |= Q(eticket_id=term) | Q(affiliate_name=term)
+        if not any(char.isdigit() for char in term):
+            matches |= self.buyer_condition(term)
+        return self.filter(matches)
+
+    def for_email(self, address: str):
+        """Events of this e-mail address, whatever its case."""
+        return self.filter(email_normalized=normalize_email(address))
+
+    def for_buyer(self, name: str):
+        return self.filter(self.buyer_condition(name))
+
+    @staticmethod
+    def buyer_condition(name: str) -> Q:
+        """Events whose buyer's full name ("first last") or last name starts with `name`,
+        whatever its case: "jörg", "Jörg Müller", "müller", "MÜLL". "Müller, Jörg" is read
+        as "Jörg Müller"."""
+        last, comma, first = name.partition(",")
+        key = normalize_name(f"{first} {last}" if comma else name)
+        if not key:
+            return Q(pk__in=[])
+        return Q(buyer_name_normalized__prefix=key) | Q(buyer_last_name_normalized__prefix=key)
+
+
 class Event(models.Model):
     """One IPN, stored once however often Digistore24 delivered it.
 
@@ -245,6 +305,8 @@ class Event(models.Model):
     product_id = models.CharField(max_length=64, blank=True)
     product_name = models.CharField(max_length=255, blank=True)
     email = models.CharField(max_length=254, blank=True)
+    buyer_first_name = models.CharField(max_length=100, blank=True)
+    buyer_last_name = models.CharField(max_length=100, blank=True)
     amount = models.DecimalField(max_digits=18, decimal_places=4, blank=True, null=True)
     currency = models.CharField(max_length=3, blank=True)
     billing_type = models.CharField(max_length=32, blank=True)
@@ -263,6 +325,13 @@ class Event(models.Model):
     # The inserting transaction: with the id, the order in which followers of the API read
     # events (webhooks/follow.py). Set by the database, returned on insert.
     txid = models.BigIntegerField(db_default=CurrentTransactionId(), editable=False)
+    # Search keys (normalize_email, normalize_name): what a person types matches regardless of
+    # case, and of how the sender wrote an umlaut or an ß.
+    email_normalized = models.CharField(max_length=254, blank=True, editable=False)
+    buyer_name_normalized = models.CharField(max_length=255, blank=True, editable=False)
+    buyer_last_name_normalized = models.CharField(max_length=255, blank=True, editable=False)
+
+    objects = EventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-received", "-id"]
@@ -281,10 +350,24 @@ class Event(models.Model):
             models.Index(fields=["scope", "-received"], name="event_scope_received"),
             models.Index(fields=["signature", "-received"], name="event_signature_received"),
             models.Index(fields=["api_mode", "-received"], name="event_mode_received"),
-            # Exact-match searches (and the other events of an order).
-            models.Index(fields=["order_id"], name="event_order_id"),
-            models.Index(fields=["transaction_id"], name="event_transaction_id"),
-            models.Index(fields=["email"], name="event_email"),
+            # Searches (EventQuerySet.search, the API's filters) and the other events of an
+            # order: order and transaction ids exactly and by prefix (the pattern operator
+            # class serves PostgreSQL's LIKE 'ABC%' under any collation; see Prefix).
+            models.Index(fields=["order_id"], name="event_order_id", opclasses=[PATTERN_OPS]),
+            models.Index(
+                fields=["transaction_id"], name="event_transaction_id", opclasses=[PATTERN_OPS]
+            ),
+            # The e-mail, exactly, whatever its case.
+            models.Index(fields=["email_normalized"], name="event_email_normalized"),
+            # The buyer's name by prefix: "jörg mü" (first name first), or "Müller".
+            models.Index(
+                fields=["buyer_name_normalized"], name="event_buyer_name", opclasses=[PATTERN_OPS]
+            ),
+            models.Index(
+                fields=["buyer_last_name_normalized"],
+                name="event_buyer_last_name",
+                opclasses=[PATTERN_OPS],
+            ),
             # A product has many events: newest first needs received in the index too.
             models.Index(fields=["product_id", "-received"], name="event_product_received"),
             models.Index(fields=["eticket_id"], name="event_eticket_id"),
@@ -304,8 +387,8 @@ class Event(models.Model):
 
     @classmethod
     def typed_fields(cls, params: dict[str, str]) -> dict:
-        """The typed columns for a payload; a value that does not fit its column leaves it
-        empty ("" or None)."""
+        """The typed columns for a payload, and the search keys derived from them; a value
+        that does not fit its column leaves it empty ("" or None)."""
         fields = {}
         for column, keys in (
             ("order_id", ("order_id",)),
@@ -320,8 +403,24 @@ class Event(models.Model):
             ("api_mode", ("api_mode",)),
         ):
             value = next((params[key] for key in keys if params.get(key)), "")
-            max_length = cls._meta.get_field(column).max_length
-            fields[column] = value if len(value) <= max_length else ""
+            fields[column] = cls._fitting(column, value)
+        # The buyer's name, else the (shipping) address's: as a pair, so that one person's
+        # first name never meets another's last name.
+        names = [params.get("buyer_first_name", ""), params.get("buyer_last_name", "")]
+        if not any(names):
+            names = [params.get("address_first_name", ""), params.get("address_last_name", "")]
+        fields["buyer_first_name"] = cls._fitting("buyer_first_name", names[0])
+        fields["buyer_last_name"] = cls._fitting("buyer_last_name", names[1])
+        fields["email_normalized"] = cls._fitting(
+            "email_normalized", normalize_email(fields["email"])
+        )
+        fields["buyer_name_normalized"] = cls._fitting(
+            "buyer_name_normalized",
+            normalize_name(f"{fields['buyer_first_name']} {fields['buyer_last_name']}"),
+        )
+        fields["buyer_last_name_normalized"] = cls._fitting(
+            "buyer_last_name_normalized", normalize_name(fields["buyer_last_name"])
+        )
         amount = cls._meta.get_field("amount")
         fields["amount"] = ipn.parse_decimal(
             params.get("amount_brutto") or params.get("amount"),
@@ -330,6 +429,10 @@ class Event(models.Model):
         )
         fields["pay_sequence_no"] = ipn.parse_int(params.get("pay_sequence_no"))
         return fields
+
+    @classmethod
+    def _fitting(cls, column: str, value: str) -> str:
+        return value if len(value) <= cls._meta.get_field(column).max_length else ""
 
 
 class PaymentEvent(Event):

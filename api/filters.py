@@ -1,0 +1,48 @@
+"""Filter backends every API view shares."""
+
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import BaseFilterBackend
+from rest_framework.settings import api_settings
+
+PAGE_PARAMETERS = [
+    "cursor_query_param",
+    "page_query_param",
+    "page_size_query_param",
+    "limit_query_param",
+    "offset_query_param",
+]
+
+
+class KnownParameters(BaseFilterBackend):
+    """Refuses a query parameter that the view does not read (400, naming it), so a misspelt
+    or unsupported filter (`?emial=…`, `?status=…` where there is no such filter) is an error
+    instead of an answer that silently ignores it. Put it first in `filter_backends`.
+
+    Known are: the view's other backends' parameters (a FilterSet's filters, ordering,
+    search), the paginator's, DRF's `format`, and `query_parameters`, which an action that
+    reads its own sets (`@action(..., query_parameters=[...])`)."""
+
+    def filter_queryset(self, request, queryset, view):
+        known = self.known(queryset, view)
+        unknown = sorted(set(request.query_params) - known)
+        if unknown:
+            message = f"Unknown parameter. Known here: {', '.join(sorted(known))}."
+            raise ValidationError({name: [message] for name in unknown})
+        return queryset
+
+    @staticmethod
+    def known(queryset, view) -> set[str]:
+        names = set(getattr(view, "query_parameters", ()))
+        if api_settings.URL_FORMAT_OVERRIDE:
+            names.add(api_settings.URL_FORMAT_OVERRIDE)
+        for backend_class in view.filter_backends:
+            backend = backend_class()
+            if hasattr(backend, "get_filterset_class"):  # django-filter
+                filterset_class = backend.get_filterset_class(view, queryset)
+                names.update(filterset_class.base_filters if filterset_class else ())
+            for attribute in ("ordering_param", "search_param"):
+                names.add(getattr(backend, attribute, None))
+        for attribute in PAGE_PARAMETERS:
+            names.add(getattr(view.paginator, attribute, None))
+        names.discard(None)
+        return names
