@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from api.filters import KnownParameters
 from webhooks import follow, ipn
-from webhooks.models import Event, Webhook
+from webhooks.models import MIN_ID_PREFIX, MIN_NAME_PREFIX, Event, Webhook
 from webhooks.serializers import EventSerializer, FollowPageSerializer, WebhookSerializer
 
 FOLLOW_LIMIT_DEFAULT, FOLLOW_LIMIT_MAX = 50, 500
@@ -56,21 +56,26 @@ class EventFilter(filters.FilterSet):
     received_before = DateTimeFilter(field_name="received", lookup_expr="lt")
     order_id = filters.CharFilter(help_text="Exactly this order id.")
     order_id_prefix = filters.CharFilter(
-        field_name="order_id", lookup_expr="prefix", help_text="Order ids starting with this."
+        field_name="order_id",
+        lookup_expr="prefix",
+        min_length=MIN_ID_PREFIX,
+        help_text=f"Order ids starting with this (at least {MIN_ID_PREFIX} characters).",
     )
     transaction_id = filters.CharFilter(help_text="Exactly this transaction id.")
     transaction_id_prefix = filters.CharFilter(
         field_name="transaction_id",
         lookup_expr="prefix",
-        help_text="Transaction ids starting with this.",
+        min_length=MIN_ID_PREFIX,
+        help_text=f"Transaction ids starting with this (at least {MIN_ID_PREFIX} characters).",
     )
     email = filters.CharFilter(
         method="filter_email", help_text="The buyer's e-mail address, in any case."
     )
     buyer = filters.CharFilter(
         method="filter_buyer",
-        help_text="The start of the buyer's name, in any case: first name first ('jörg', "
-        "'Jörg Müller'), or the last name ('müller'), or 'Müller, Jörg'.",
+        help_text="The start of the buyer's name (shorter than "
+        f"{MIN_NAME_PREFIX} characters: the whole name), in any case: first name first "
+        "('jörg', 'Jörg Müller'), or the last name ('müller'), or 'Müller, Jörg'.",
     )
     product_id = filters.CharFilter()
     eticket_id = filters.CharFilter()

@@ -64,9 +64,9 @@ def test_list_newest_first_with_all_fields(api_get, log):
         ({"email": "B@X.Org"}, [("on_payment", "ZZZ")]),  # was exact and case-sensitive
         ({"email": "TEST.BUYER@example.com"}, [("on_refund", "REFUND1"), ("eticket", None)]),
         ({"email": "b@x.or"}, []),
-        ({"order_id_prefix": "ZZ"}, [("on_payment", "ZZZ")]),
-        ({"order_id_prefix": "zz"}, []),
-        ({"order_id_prefix": "REF", "order_id": "REFUND1"}, [("on_refund", "REFUND1")]),
+        ({"order_id_prefix": "ABC1"}, [("on_payment", "ABC123XY")]),
+        ({"order_id_prefix": "abc1"}, []),
+        ({"order_id_prefix": "REFU", "order_id": "REFUND1"}, [("on_refund", "REFUND1")]),
         ({"transaction_id_prefix": "9876"}, [("on_payment", "ABC123XY")]),
         ({"transaction_id_prefix": "87654"}, []),
         ({"buyer": "müller"}, [("on_refund", "REFUND1"), ("eticket", None)]),
@@ -75,6 +75,7 @@ def test_list_newest_first_with_all_fields(api_get, log):
         ({"buyer": "petra partner"}, [("on_affiliation", "")]),  # the address's name
         ({"buyer": "Partner, Petra"}, [("on_affiliation", "")]),
         ({"buyer": "jörg müller x"}, []),
+        ({"buyer": "mü"}, []),  # shorter than MIN_NAME_PREFIX: a whole name only
         ({"product_id": "777"}, [("on_payment", "ZZZ")]),
         ({"eticket_id": "11112222333344445555"}, [("eticket", None)]),
         ({"affiliate_name": "partner77"}, [("on_affiliation", "")]),
@@ -112,7 +113,9 @@ def test_webhook_filter(api_get, log):
         ({"mode": "sandbox"}, "mode"),
         ({"webhook": "not-a-uuid"}, "webhook"),
         ({"order_id": "a\x00b"}, "order_id"),
-        ({"order_id_prefix": "a\x00"}, "order_id_prefix"),
+        ({"order_id_prefix": "a\x00bc"}, "order_id_prefix"),
+        ({"order_id_prefix": "ZZZ"}, "order_id_prefix"),  # too short to be a useful prefix
+        ({"transaction_id_prefix": "987"}, "transaction_id_prefix"),
         ({"email": "\x00@x.org"}, "email"),
         ({"buyer": "M\x00"}, "buyer"),
         ({"emial": "b@x.org"}, "emial"),  # unknown: refused, not ignored

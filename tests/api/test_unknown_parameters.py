@@ -17,8 +17,8 @@ PAGES = {"page_size": "10", "format": "json"}
 EVENT_FILTERS = {
     **{"event": "on_payment", "webhook": SOME_ID, "kind": "payments", "mode": "live"},
     **{"received_after": MOMENT, "received_before": MOMENT},
-    **{"order_id": "A", "order_id_prefix": "A", "transaction_id": "1"},
-    **{"transaction_id_prefix": "1", "email": "a@b.org", "buyer": "Müller"},
+    **{"order_id": "A", "order_id_prefix": "ABCD", "transaction_id": "1"},
+    **{"transaction_id_prefix": "1234", "email": "a@b.org", "buyer": "Müller"},
     **{"product_id": "1", "eticket_id": "1", "affiliate_name": "p"},
 }
 ENDPOINTS = {

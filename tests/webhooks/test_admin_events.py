@@ -75,7 +75,8 @@ def test_list_newest_first_with_badges_amounts_deliveries_and_revisions(staff_cl
             ["ABC123XY", "ZZZ", "TESTMODE"],
         ),
         ({"q": "ZZZ"}, ["ZZZ"]),
-        ({"q": "ZZ"}, ["ZZZ"]),  # order ids by prefix
+        ({"q": "ZZ"}, []),  # shorter than MIN_ID_PREFIX: whole ids only
+        ({"q": "ABC12"}, ["ABC123XY"]),  # order ids by prefix
         ({"q": "ABC1"}, ["ABC123XY"]),
         ({"q": "zzz"}, []),  # as given: Digistore24's order ids are upper case
         ({"q": "987654"}, ["ABC123XY"]),  # transaction id

@@ -128,7 +128,7 @@ def test_admin_search_reads_indexes(webhook, term, indexes):
     [
         ({"email": "Kunde@Example.com"}, {"event_email_normalized"}),
         ({"order_id": "ABC123XY"}, {"event_order_id"}),
-        ({"order_id_prefix": "ABC"}, {"event_order_id"}),
+        ({"order_id_prefix": "ABC1"}, {"event_order_id"}),
         ({"transaction_id": "987654"}, {"event_transaction_id"}),
         ({"transaction_id_prefix": "9876"}, {"event_transaction_id"}),
         ({"buyer": "Müller"}, NAMES),
