@@ -256,7 +256,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
+# The admin shows times in this zone (one for the site: users have no zone of their own).
 TIME_ZONE = env("TIME_ZONE", default="UTC")
+FORMAT_MODULE_PATH = ["ds24site.formats"]
 USE_I18N = True
 USE_TZ = True
 

@@ -1,6 +1,7 @@
 """`manage.py demo` (what `make demo` runs): the app, the stand-in, a verified demo connection,
-webhooks of each kind registered in the stand-in, a refund the stand-in reports by IPN, and
-signed IPNs that arrive, end to end in real processes."""
+webhooks of each kind registered in the stand-in, a destination receiving events, a few days of
+history seeded once, a refund the stand-in reports by IPN, and signed IPNs that arrive, end to
+end in real processes."""
 
 import os
 import socket
@@ -67,3 +68,36 @@ def test_demo_runs_end_to_end(tmp_path):
         "Connection.objects.get().status)",
     )  # fmt: skip
     assert counted.stdout.split() == ["True", "True", "True", "verified"], counted.stderr
+    assert "Demo destination: Demo receiver at http://127.0.0.1:" in out
+    assert "History: " in out and " refunds over 6 days, a redelivery, a revision" in out
+    forwarded = int(out.split("Demo receiver received ")[1].split()[0])
+    assert forwarded > 0
+
+    story = manage("shell", "--no-imports", "-c", STORY)
+    history_size = manage("shell", "--no-imports", "-c", HISTORY_SIZE)
+    assert story.stdout.split() == ["True"] * 8, story.stdout + story.stderr
+
+    again = manage("demo", "--interval", "0.2", "--duration", "1", timeout=90)
+    assert again.returncode == 0, again.stderr
+    assert "History: already seeded by an earlier run." in again.stdout
+    assert manage("shell", "--no-imports", "-c", HISTORY_SIZE).stdout == history_size.stdout
+
+
+# Each piece of the story, one line each: True when it is there.
+STORY = """
+from django.db.models import Count
+from dashboard.models import DailyTotal
+from forwarding.models import Delivery
+from webhooks.models import Event, RejectedDelivery
+history = Event.objects.filter(webhook__name="Demo payments", order_id__startswith="HIST")
+paid = set(history.filter(event="on_payment").values_list("order_id", flat=True))
+refunded = set(history.filter(event="on_refund").values_list("order_id", flat=True))
+print(len(paid) >= 20, bool(refunded) and refunded <= paid)
+print(len({e.received.date() for e in history}) >= 6)
+print(history.filter(delivery_count=2).count() == 1)
+print(history.values("business_key").annotate(n=Count("id")).filter(n=2).count() == 1)
+print(RejectedDelivery.objects.filter(reason="invalid sha signature").count() == 1)
+print(Delivery.objects.filter(destination__name="Demo receiver", status="succeeded").exists())
+print(DailyTotal.objects.filter(api_mode="live").values("day").distinct().count() >= 6)
+"""
+HISTORY_SIZE = "from webhooks.models import Event; print(Event.objects.filter(order_id__startswith='HIST').count())"  # noqa: E501

@@ -15,6 +15,7 @@ from connections.client import Ds24Error
 from connections.models import Connection
 from connections.services import connection_call, connection_verify
 from ds24site.commands import OneLineErrorCommand
+from ds24site.management.demo_story import LocalReceiver, destination_ensure, history_seed
 from ds24standin.ipn import send_ipn
 from ds24standin.server import DEMO_KEYS, FULL_ACCESS, StandIn
 from webhooks.models import Webhook
@@ -33,8 +34,9 @@ DEMO_REFUND = "900000"
 class Command(OneLineErrorCommand):
     help = (
         "Run the app with the Digistore24 stand-in: a demo connection pointing at it, a webhook "
-        "of each kind registered there, a refund the stand-in reports by IPN, and a stream of "
-        "signed sample IPNs (what `make demo` runs)."
+        "of each kind registered there, a destination on this machine, a few days of history "
+        "(seeded once), a refund the stand-in reports by IPN, and a stream of signed sample "
+        "IPNs (what `make demo` runs)."
     )
 
     def add_arguments(self, parser):
@@ -63,6 +65,15 @@ class Command(OneLineErrorCommand):
             )
             Webhook.objects.filter(pk=webhook.pk).update(connection=connection, active=True)
             webhooks.append((webhook, events))
+        # Forwarding to a receiver on this machine, so deliveries succeed without an account
+        # anywhere; created before the history so that it is forwarded too.
+        settings.DESTINATIONS_ALLOW_LOCAL = True
+        receiver = LocalReceiver().start()
+        destination = destination_ensure(url=receiver.url)
+        self.stdout.write(f"Demo destination: {destination.name} at {receiver.url}")
+        self.stdout.write(
+            history_seed(webhook=webhooks[0][0], demo_webhooks=[w for w, _ in webhooks])
+        )
 
         # gunicorn and a task worker (`serve`), so forwarding and receivers run too.
         server = subprocess.Popen(
@@ -71,6 +82,7 @@ class Command(OneLineErrorCommand):
                 **os.environ,
                 "DS24_API_URL": standin.api_url,
                 "DS24_IPN_ALLOW_LOCAL_URLS": "true",
+                "DESTINATIONS_ALLOW_LOCAL": "true",
             },
         )
         stop = threading.Event()
@@ -100,6 +112,8 @@ class Command(OneLineErrorCommand):
                 server.send_signal(signal.SIGTERM)
                 server.wait(timeout=30)
             standin.stop()
+            receiver.stop()
+            self.stdout.write(f"{destination.name} received {receiver.count} forwarded events.")
 
     def logins(self) -> str:
         """Where to log in, and the keys to try in the admin (Connections, the API console):
