@@ -650,8 +650,11 @@ class EventAdmin(WebhookLogAdmin):
         ReceivedFilter,
     ]
     # Exact matches of the whole term, each served by its own index (see Event.Meta.indexes).
-    search_fields = ["order_id", "transaction_id", "eticket_id", "email", "affiliate_name"]
-    search_help_text = "Exact order id, transaction id, e-ticket id, email or affiliate name."
+    # An e-mail address matches in any case (Kunde@Example.com is kunde@example.com).
+    search_fields = ["order_id", "transaction_id", "eticket_id", "email__iexact", "affiliate_name"]
+    search_help_text = (
+        "Exact order id, transaction id, e-ticket id, email (in any case) or affiliate name."
+    )
     list_select_related = ["webhook"]
     sortable_by = ["received"]  # the one order an index serves at any size
     readonly_fields = ["event_badge", "amount_display", "payload_table", "revisions", "same_order"]

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -285,6 +286,9 @@ class Event(models.Model):
             models.Index(fields=["order_id"], name="event_order_id"),
             models.Index(fields=["transaction_id"], name="event_transaction_id"),
             models.Index(fields=["email"], name="event_email"),
+            # The admin's e-mail search, which ignores case (email__iexact compares UPPER(email)):
+            # people type an address in whatever case, and buyers enter theirs in any.
+            models.Index(Upper("email"), name="event_email_upper"),
             # A product has many events: newest first needs received in the index too.
             models.Index(fields=["product_id", "-received"], name="event_product_received"),
             models.Index(fields=["eticket_id"], name="event_eticket_id"),
