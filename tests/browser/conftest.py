@@ -69,9 +69,7 @@ def browser(django_db_setup):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-            )
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             yield browser
             browser.close()
 
@@ -135,10 +133,8 @@ def logged_in(page, admin_user, site):
     client = Client()
     client.force_login(admin_user)
     host = re.sub(r"^https?://|:\d+$", "", site)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "domain": host,
-          "path": "/"}]  # fmt: skip
-    )
+    session = client.cookies["sessionid"].value
+    page.context.add_cookies([{"name": "sessionid", "value": session, "domain": host, "path": "/"}])
     return page
 
 
@@ -151,8 +147,12 @@ def shot(request, page):
     steps = iter(range(1, 1000))
 
     def take(name: str, target=None):
+        """The whole page, or only `target` (a locator)."""
         path = folder / f"{next(steps):02d}-{name}.png"
-        (target or page).screenshot(path=str(path), full_page=True)
+        if target is None:
+            page.screenshot(path=str(path), full_page=True)
+        else:
+            target.screenshot(path=str(path))
         return path
 
     return take

@@ -36,7 +36,8 @@ def test_add_a_webhook_copy_its_url_and_send_a_test(logged_in, kind, shot):
     page.get_by_role("button", name="Save", exact=True).click()
 
     # A new webhook lands on its own page, with the set-up panel.
-    expect(page.locator(".messagelist")).to_contain_text(f"Added the webhook \u201cShop {kind}\u201d")
+    added = f"Added the webhook \u201cShop {kind}\u201d"
+    expect(page.locator(".messagelist")).to_contain_text(added)
     expect(page.get_by_role("heading", name="Set up in Digistore24")).to_be_visible()
     webhook = Webhook.objects.get(name=f"Shop {kind}")
     assert webhook.kind == kind
