@@ -100,6 +100,30 @@ def site(live_server, standin, settings, transactional_db):
     return url
 
 
+BUYER = "Kunde.Eins@example.com"
+
+
+@pytest.fixture
+def sales(site):
+    """The stand-in posts four live events, signed, to a webhook for every event (as
+    Digistore24 would, and as `make demo` does); returns what it sent, by event."""
+    from ds24standin.ipn import send_ipn
+    from tests.conftest import PASSPHRASE
+    from webhooks.services import webhook_create
+
+    webhook = webhook_create(name="Shop", kind="all", passphrase=PASSPHRASE)
+    sent = {
+        "on_payment": {"order_id": "PAYORDER1", "amount_brutto": "49.00", "email": BUYER},
+        "on_refund": {"order_id": "PAYORDER1", "amount_brutto": "19.00", "email": BUYER},
+        "eticket": {"eticket_id": "77770000000000000001", "email": "fan@example.com"},
+        "on_affiliation": {"affiliate_name": "partner42"},
+    }
+    for event, fields in sent.items():
+        answer = send_ipn(webhook.get_receive_url(), event, PASSPHRASE, api_mode="live", **fields)
+        assert (answer.status_code, answer.text) == (200, "OK")
+    return sent
+
+
 @pytest.fixture
 def admin_user(transactional_db):
     from django.contrib.auth.models import User

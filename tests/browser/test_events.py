@@ -5,31 +5,9 @@ e-mail and exported as CSV."""
 import csv
 import re
 
-import pytest
 from playwright.sync_api import expect
 
-from ds24standin.ipn import send_ipn
-from tests.conftest import PASSPHRASE
-from webhooks.services import webhook_create
-
-BUYER = "Kunde.Eins@example.com"
-
-
-@pytest.fixture
-def sales(site):
-    """The stand-in posts four live events, signed, to a webhook for every event."""
-    webhook = webhook_create(name="Shop", kind="all", passphrase=PASSPHRASE)
-    sent = {
-        "on_payment": {"order_id": "PAYORDER1", "amount_brutto": "49.00", "email": BUYER},
-        "on_refund": {"order_id": "PAYORDER1", "amount_brutto": "19.00", "email": BUYER},
-        "eticket": {"eticket_id": "77770000000000000001", "email": "fan@example.com"},
-        "on_affiliation": {"affiliate_name": "partner42"},
-    }
-    for event, fields in sent.items():
-        answer = send_ipn(webhook.get_receive_url(), event, PASSPHRASE, api_mode="live", **fields)
-        assert (answer.status_code, answer.text) == (200, "OK")
-    return sent
-
+from tests.browser.conftest import BUYER
 
 def rows(page):
     return page.locator("#result_list tbody tr")
