@@ -31,18 +31,15 @@ CHROMIUM_ARGS = [
 TIMEOUT_MS = 20_000
 PASSWORD = "pw-for-browser-tests"
 
+# The test modules take `expect` from here, so that without playwright they are collected
+# and skipped with the reason rather than failing to import.
 try:
     from playwright.sync_api import expect, sync_playwright
-except ImportError:  # pragma: no cover - depends on the machine
-    sync_playwright = None
+except ImportError:  # depends on the machine
+    expect = sync_playwright = None
 
 
-def _skip_reason() -> str | None:
-    if os.environ.get("DATABASE_URL"):
-        return (
-            "browser tests run once per CI, in the SQLite pass: they test pages, which do "
-            "not change with the database"
-        )
+def _missing_browser() -> str | None:
     if sync_playwright is None:
         return "playwright is not installed (pip install -r requirements/dev.txt)"
     if not CHROMIUM.exists():
@@ -51,11 +48,21 @@ def _skip_reason() -> str | None:
 
 
 def pytest_collection_modifyitems(config, items):
-    if reason := _skip_reason():
-        skip = pytest.mark.skip(reason=reason)
-        for item in items:
-            if item.path.is_relative_to(Path(__file__).parent):
-                item.add_marker(skip)
+    here = Path(__file__).parent
+    ours = [item for item in items if item.path.is_relative_to(here)]
+    if not ours:
+        return
+    if os.environ.get("DATABASE_URL"):
+        reason = (
+            "browser tests run once per CI, in the SQLite pass: they test pages, which do "
+            "not change with the database"
+        )
+    elif (reason := _missing_browser()) and os.environ.get("BROWSER_TESTS") == "required":
+        # CI (.ci/run) installs Chromium: there, a browser test that cannot run fails.
+        raise pytest.UsageError(f"BROWSER_TESTS=required, but {reason}")
+    if reason:
+        for item in ours:
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture(scope="package")

@@ -3,9 +3,8 @@ its list answer as a table."""
 
 import re
 
-from playwright.sync_api import expect
-
 from connections.models import Connection
+from tests.browser.conftest import expect
 from tests.conftest import FULL_KEY
 
 
@@ -16,8 +15,10 @@ def test_run_a_function_and_see_the_table(logged_in, site, shot):
     page = logged_in
     page.goto("/admin/apicall/apiconsole/")
     page.get_by_placeholder("Filter functions…").fill("listpurchases")
-    shown = page.locator("#ds24-function option:not([hidden])")
-    expect(shown).to_have_text([re.compile("^listPurchases "), re.compile("^listPurchasesOfEmail ")])
+    shown = page.locator("#ds24-function option:not([hidden])")  # the filter hides the rest
+    expect(shown).to_have_text(
+        [re.compile(r"^listPurchases "), re.compile(r"^listPurchasesOfEmail ")]
+    )
     shot("filtered")
     page.locator("#ds24-function").select_option("listPurchases")  # opens its form
     expect(page.locator(".ds24-function-title")).to_contain_text("listPurchases")

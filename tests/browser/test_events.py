@@ -5,9 +5,8 @@ e-mail and exported as CSV."""
 import csv
 import re
 
-from playwright.sync_api import expect
+from tests.browser.conftest import BUYER, expect
 
-from tests.browser.conftest import BUYER
 
 def rows(page):
     return page.locator("#result_list tbody tr")

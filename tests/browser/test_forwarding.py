@@ -4,8 +4,8 @@
 import re
 
 import pytest
-from playwright.sync_api import expect
 
+from tests.browser.conftest import expect
 from tests.conftest import run_tasks
 from tests.forwarding.conftest import start_receiver
 from webhooks.models import Webhook

@@ -2,7 +2,8 @@
 the page scroll sideways."""
 
 import pytest
-from playwright.sync_api import expect
+
+from tests.browser.conftest import expect
 
 PHONE = {"width": 390, "height": 844}
 

@@ -4,9 +4,8 @@ sends it a test IPN, then follows the link to the event the test made."""
 import re
 
 import pytest
-from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD
+from tests.browser.conftest import PASSWORD, expect
 from webhooks import ipn
 from webhooks.models import Event, Webhook
 
