@@ -870,7 +870,7 @@ class PaymentEventAdmin(EventAdmin):
     @admin.display(description="Amount")
     def payment(self, event):
         """The amount, and under it how it was paid: billing type, which payment, method."""
-        sequence = event.pay_sequence_no and f"payment {event.pay_sequence_no}"
+        sequence = event.pay_sequence_no is not None and f"payment no. {event.pay_sequence_no}"
         how = ", ".join(filter(None, [event.billing_type, sequence]))
         return stacked(self.amount_display(event), how, event.params.get("pay_method"))
 
