@@ -19,6 +19,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from connections import client as ds24
+from ds24site.admin_cells import marks, stacked, when
 from ds24site.admin_tools import ObjectActionsMixin, ReadOnlyAdmin, SafeChangeListMixin
 from ds24site.csv_export import SEPARATORS, csv_lines, money
 from webhooks import ipn, samples
@@ -108,16 +109,7 @@ class WebhookForm(forms.ModelForm):
 @admin.register(Webhook)
 class WebhookAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin):
     form = WebhookForm
-    list_display = [
-        "name",
-        "kind",
-        "connection",
-        "status_badge",
-        "last_received",
-        "events_24h",
-        "rejections_24h",
-        "event_count",
-    ]
+    list_display = ["name_and_kind", "connection", "status_cell", "last_24h", "event_count"]
     list_filter = ["kind", "active", "connection"]
     search_fields = ["name"]
     list_select_related = ["connection"]
@@ -190,21 +182,23 @@ class WebhookAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin):
             )
         )
 
-    @admin.display(description="Status")
-    def status_badge(self, webhook):
-        return badge(webhook.status, Webhook.Status(webhook.status).label)
+    @admin.display(description="Name", ordering="name")
+    def name_and_kind(self, webhook):
+        return stacked(webhook.name, webhook.get_kind_display())
 
-    @admin.display(description="Events (24 h)", ordering="events_24h")
-    def events_24h(self, webhook):
-        return webhook.events_24h
+    @admin.display(description="Status", ordering="last_received")
+    def status_cell(self, webhook):
+        badge_html = badge(webhook.status, Webhook.Status(webhook.status).label)
+        last = webhook.last_received
+        return stacked(badge_html, last and f"last event {timezone.localtime(last):%Y-%m-%d %H:%M}")
 
-    @admin.display(description="Rejections (24 h)", ordering="rejections_24h")
-    def rejections_24h(self, webhook):
+    @admin.display(description="Last 24 h", ordering="events_24h")
+    def last_24h(self, webhook):
+        events = f"{webhook.events_24h} events"
         if not webhook.rejections_24h:
-            return 0
-        return format_html(
-            "{} <small>(latest: {})</small>", webhook.rejections_24h, webhook.latest_rejection
-        )
+            return events
+        rejections = f"{webhook.rejections_24h} rejected (latest: {webhook.latest_rejection})"
+        return stacked(events, rejections)
 
     @admin.display(description="Receive URL")
     def receive_url(self, webhook):
@@ -615,30 +609,16 @@ def newest_first_in_batches(rows, size=2000):
         batch = list(rest[:size])
 
 
-def payload_column(key: str, description: str):
-    """A list column showing one payload parameter as received (no typed column for it)."""
-
-    @admin.display(description=description)
-    def column(event):
-        return event.params.get(key, "")
-
-    column.__name__ = key
-    return column
-
-
 @admin.register(Event)
 class EventAdmin(WebhookLogAdmin):
+    # Six cells that fit 1280 px with the sidebar and filters open (one field a column did not).
     list_display = [
-        "received",
-        "event_badge",
-        "order_id",
-        "email",
+        "received_time",
+        "event_cell",
         "amount_display",
-        "product_name",
-        "webhook",
-        "signature",
-        "deliveries",
-        "revision",
+        "product",
+        "buyer",
+        "webhook_cell",
     ]
     list_filter = [
         "webhook",
@@ -660,7 +640,7 @@ class EventAdmin(WebhookLogAdmin):
         "e-ticket id or affiliate name; or the start of the buyer's name (Jörg Müller, müller)."
     )
     list_select_related = ["webhook"]
-    sortable_by = ["received"]  # the one order an index serves at any size
+    sortable_by = ["received_time"]  # the one order an index serves at any size
     readonly_fields = ["event_badge", "amount_display", "payload_table", "revisions", "same_order"]
     fieldsets = [
         (
@@ -740,13 +720,45 @@ class EventAdmin(WebhookLogAdmin):
         shown = f"{amount:.2f}" if amount.as_tuple().exponent >= -2 else f"{amount:f}"
         return f"{shown} {event.currency}".strip()
 
-    @admin.display(description="Deliveries")
-    def deliveries(self, event):
-        return f"\u00d7{event.delivery_count}" if event.delivery_count > 1 else ""  # "times N"
+    @admin.display(description="Received", ordering="received")
+    def received_time(self, event):
+        return when(event.received)
 
-    @admin.display(description="Revision")
-    def revision(self, event):
-        return "revision" if event.has_earlier else ""
+    @admin.display(description="Event")
+    def event_cell(self, event):
+        order = event.order_id and format_html('<span title="Order id">{}</span>', event.order_id)
+        transaction = event.transaction_id and format_html(
+            '<span title="Transaction id">tx {}</span>', event.transaction_id
+        )
+        return stacked(self.event_badge(event), order, transaction)
+
+    @admin.display(description="Product")
+    def product(self, event):
+        return stacked(event.product_name or "—", event.product_id and f"#{event.product_id}")
+
+    @admin.display(description="Buyer")
+    def buyer(self, event):
+        name = " ".join(filter(None, [event.buyer_first_name, event.buyer_last_name]))
+        # A narrow column breaks an address before its @ rather than anywhere.
+        local, at, domain = event.email.partition("@")
+        email = format_html("{}<wbr>{}{}", local, at, domain) if at else event.email
+        if name and event.email:
+            return stacked(name, email)
+        return name or email or "—"
+
+    @admin.display(description="Webhook")
+    def webhook_cell(self, event):
+        """The webhook, and what is unusual about the delivery: unsigned, not an accepted
+        event, delivered more than once (\u00d7N), a revision of an earlier event."""
+        return stacked(
+            event.webhook.name,
+            marks(
+                ("warn", "unsigned") if event.signature == Event.Signature.UNSIGNED else None,
+                ("", event.get_scope_display()) if event.scope != Event.Scope.ACCEPTED else None,
+                ("", f"\u00d7{event.delivery_count}") if event.delivery_count > 1 else None,
+                ("", "revision") if event.has_earlier else None,
+            ),
+        )
 
     @admin.display(description="Parameters")
     def payload_table(self, event):
@@ -853,55 +865,34 @@ class EventAdmin(WebhookLogAdmin):
 
 @admin.register(PaymentEvent)
 class PaymentEventAdmin(EventAdmin):
-    list_display = [
-        "received",
-        "event_badge",
-        "order_id",
-        "amount_display",
-        "billing_type",
-        "pay_sequence_no",
-        payload_column("pay_method", "Pay method"),
-        "email",
-        "product_name",
-        "deliveries",
-        "revision",
-    ]
+    list_display = ["received_time", "event_cell", "payment", "product", "buyer", "webhook_cell"]
+
+    @admin.display(description="Amount")
+    def payment(self, event):
+        """The amount, and under it how it was paid: billing type, which payment, method."""
+        sequence = event.pay_sequence_no is not None and f"payment no. {event.pay_sequence_no}"
+        how = ", ".join(filter(None, [event.billing_type, sequence]))
+        return stacked(self.amount_display(event), how, event.params.get("pay_method"))
 
 
 @admin.register(ETicketEvent)
 class ETicketEventAdmin(EventAdmin):
-    list_display = [
-        "received",
-        "eticket_id",
-        payload_column("eticket_date", "Date"),
-        payload_column("location_name", "Location"),
-        "buyer",
-        payload_column("action", "Action"),
-        "deliveries",
-        "revision",
-    ]
+    list_display = ["received_time", "ticket", "date_and_location", "buyer", "webhook_cell"]
 
-    @admin.display(description="Buyer")
-    def buyer(self, event):
+    @admin.display(description="E-ticket")
+    def ticket(self, event):
+        action = event.params.get("action")
+        return stacked(event.eticket_id or "—", action and f"action: {action}")
+
+    @admin.display(description="Date and location")
+    def date_and_location(self, event):
         params = event.params
-        name = " ".join(
-            filter(None, [params.get("buyer_first_name"), params.get("buyer_last_name")])
-        )
-        return f"{name} <{event.email}>" if name and event.email else name or event.email
+        return stacked(params.get("eticket_date") or "—", params.get("location_name"))
 
 
 @admin.register(AffiliationEvent)
 class AffiliationEventAdmin(EventAdmin):
-    list_display = [
-        "received",
-        "affiliate_name",
-        "product_id",
-        "product_name",
-        "email",
-        "webhook",
-        "deliveries",
-        "revision",
-    ]
+    list_display = ["received_time", "affiliate_name", "product", "buyer", "webhook_cell"]
 
 
 # --- Rejected deliveries ------------------------------------------------------------------------

@@ -74,7 +74,7 @@ def deliveries(destination, post_ipn, webhook, statuses):
 
 
 def row(html, name):
-    return next(r for r in html.split("<tr") if f">{name}</a>" in r)
+    return next(r for r in html.split("<tr") if f">{name}<br>" in r)  # name, URL under it
 
 
 def test_list_shows_status_and_success_rate(forwarding_staff, destination, post_ipn, webhook):

@@ -121,16 +121,16 @@ def test_list_shows_health_at_a_glance(staff_client, post_ipn, webhook):
     html = staff_client.get(reverse("admin:webhooks_webhook_changelist")).content.decode()
     rows = {
         name: next(
-            row for row in html.split("<tr") if f">{name}</a>" in row and "field-kind" in row
+            row for row in html.split("<tr") if f">{name}<br>" in row and "field-connection" in row
         )
         for name in ("Payments", "Rejecting", "Silent", "Paused")
     }
     assert 'ds24-badge receiving">Receiving' in rows["Payments"]
     assert 'ds24-badge rejecting">Rejecting' in rows["Rejecting"]
-    assert "1 <small>(latest: invalid sha signature)</small>" in rows["Rejecting"]
+    assert "1 rejected (latest: invalid sha signature)" in rows["Rejecting"]
     assert 'ds24-badge silent">Silent' in rows["Silent"]
     assert 'ds24-badge paused">Paused' in rows["Paused"]
-    assert '<td class="field-events_24h">1</td>' in rows["Payments"]
+    assert '<td class="field-last_24h">1 events</td>' in rows["Payments"]
 
 
 def test_list_query_count_does_not_grow_with_webhooks(
