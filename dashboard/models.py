@@ -13,6 +13,10 @@ class DailyTotal(models.Model):
     """
 
     day = models.DateField()
+    # Part of the key so that events of different webhooks never queue on one row's lock while
+    # their storing transactions run (one webhook's events already queue on its counter row).
+    # A plain id, not a foreign key: the history outlives a webhook deleted after its events.
+    webhook_pk = models.BigIntegerField("webhook id")
     event = models.CharField(max_length=64)
     currency = models.CharField(max_length=3, blank=True)
     api_mode = models.CharField(max_length=10, blank=True)
@@ -29,7 +33,7 @@ class DailyTotal(models.Model):
             # The upsert's conflict target; its leading `day` also serves the dashboard's
             # reads, which are all "the last 30 days".
             models.UniqueConstraint(
-                fields=["day", "event", "currency", "api_mode", "product_id"],
+                fields=["day", "event", "currency", "api_mode", "product_id", "webhook_pk"],
                 name="dailytotal_unique_key",
             ),
         ]

@@ -3,22 +3,23 @@
 from datetime import date, datetime, time, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, F, Max, Sum
 from django.db.models.functions import Abs, TruncDate
 from django.utils import timezone
 
 from dashboard.models import DailyTotal
 from webhooks.models import Event
 
-KEY = ("day", "event", "currency", "api_mode", "product_id")
+KEY = ("day", "event", "currency", "api_mode", "product_id", "webhook_pk")
 
 
 def dailytotal_add(*, event: Event) -> None:
     """Count a newly stored event in its day's total: one INSERT … ON CONFLICT DO UPDATE (the
     same statement on SQLite and PostgreSQL), run in the caller's transaction so the count
-    commits or rolls back with the event. Concurrent events of the same key queue on the row
-    lock for the rest of their (short) storing transactions; nothing can be lost or counted
-    twice, which a read-modify-write in Python could not promise."""
+    commits or rolls back with the event. Concurrent events of the same key (and so of the
+    same webhook, whose counter row they queue on anyway) queue on the row lock for the rest
+    of their short storing transactions; nothing can be lost or counted twice, which a
+    read-modify-write in Python could not promise."""
     table = connection.ops.quote_name(DailyTotal._meta.db_table)
     columns = [*KEY, "product_name", "count", "amount"]
     quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
@@ -29,6 +30,7 @@ def dailytotal_add(*, event: Event) -> None:
         event.currency,
         event.api_mode,
         event.product_id,
+        event.webhook_id,
         event.product_name,
         1,
         amount,
@@ -69,7 +71,7 @@ def dailytotals_rebuild(*, since: date | None = None) -> tuple[date | None, int]
         rows = (
             Event.objects.filter(received__gte=datetime.combine(since, time(), zone))
             .order_by()
-            .annotate(day=TruncDate("received", tzinfo=zone))
+            .annotate(day=TruncDate("received", tzinfo=zone), webhook_pk=F("webhook_id"))
             .values(*KEY)
             .annotate(
                 total_count=Count("id"),
