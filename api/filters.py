@@ -1,8 +1,13 @@
-"""Filter backends every API view shares."""
+"""Filter backends and filters every API view shares."""
 
+from django.core.exceptions import ValidationError as FieldValidationError
+from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import BaseFilterBackend
 from rest_framework.settings import api_settings
+
+from ds24site.datetimes import in_utc
 
 PAGE_PARAMETERS = [
     "cursor_query_param",
@@ -46,3 +51,19 @@ class KnownParameters(BaseFilterBackend):
             names.add(getattr(view.paginator, attribute, None))
         names.discard(None)
         return names
+
+
+class UtcDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time that exists in UTC, where the database compares it (year 1 at
+    +14:00 does not, and would fail in the database instead of here)."""
+
+    def clean(self, value):
+        moment = super().clean(value)
+        try:
+            return in_utc(moment) if moment is not None else None
+        except OverflowError:
+            raise FieldValidationError("Date/time out of range.", code="invalid") from None
+
+
+class DateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField

@@ -7,7 +7,9 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from api.filters import KnownParameters
+from api.lookups import UUID_PATTERN
 from api.models import ApiToken
+from api.pages import Pages
 from api.permissions import ApiAccess
 from api.schema import ERROR_RESPONSES
 from apicall import rules
@@ -15,7 +17,6 @@ from apicall.models import ApiCall
 from apicall.serializers import ApiCallSerializer, CallRequestSerializer
 from apicall.services import apicall_run
 from connections.models import Connection
-from webhooks.api import UUID_PATTERN, Pages
 
 
 class ConsoleAccess(ApiAccess):

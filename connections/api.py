@@ -1,9 +1,10 @@
 from rest_framework import viewsets
 
 from api.filters import KnownParameters
+from api.lookups import UUID_PATTERN
+from api.pages import OldestFirst
 from connections.models import Connection
 from connections.serializers import ConnectionSerializer
-from webhooks.api import UUID_PATTERN, OldestFirst
 
 
 class ConnectionViewSet(viewsets.ReadOnlyModelViewSet):

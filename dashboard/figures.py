@@ -64,7 +64,7 @@ class Figures:
 
 def events_list_url(*, since: date, until: date, proxy: str = "event", **filters) -> str:
     """The admin's event list (or a trigger's list) filtered to the days `since`..`until`,
-    with the list's own filter parameters (webhooks/admin_filters.py)."""
+    with the list's own filter parameters (webhooks/admin/filters.py)."""
     query = {**filters, "received_from": since.isoformat(), "received_to": until.isoformat()}
     return f"{reverse(f'admin:webhooks_{proxy}_changelist')}?{urlencode(query)}"
 

@@ -1,11 +1,28 @@
+"""What every app's admin shares: read-only log admins, safe change lists, object views,
+filters, badges and links."""
+
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from ds24site.pagination import CappedCountPaginator
+
+
+def badge(css_class: str, label: str, title: str = ""):
+    """A status badge; its style is a class in static/ds24site/admin.css."""
+    if title:
+        return format_html(
+            '<span class="ds24-badge {}" title="{}">{}</span>', css_class, title, label
+        )
+    return format_html('<span class="ds24-badge {}">{}</span>', css_class, label)
+
+
+def change_url(obj) -> str:
+    return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
 
 
 class ObjectActionsMixin:

@@ -5,7 +5,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
-from api.filters import KnownParameters
+from api.filters import DateTimeFilter, KnownParameters
+from api.lookups import UUID_PATTERN
+from api.pages import OldestFirst, Pages
 from forwarding.models import Delivery, Destination
 from forwarding.serializers import (
     DeliverySerializer,
@@ -13,7 +15,6 @@ from forwarding.serializers import (
     DestinationSerializer,
 )
 from forwarding.services import destination_enable
-from webhooks.api import UUID_PATTERN, DateTimeFilter, OldestFirst, Pages
 
 
 class DestinationViewSet(

@@ -1,45 +1,21 @@
 """The REST API over webhooks and the event log (/api/v1/events/, /api/v1/webhooks/)."""
 
-from datetime import UTC
-
-from django.core.exceptions import ValidationError
-from django.utils.dateparse import parse_datetime
 from django_filters import rest_framework as filters
-from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.filters import OrderingFilter
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
-from api.filters import KnownParameters
+from api.filters import DateTimeFilter, KnownParameters
+from api.lookups import UUID_PATTERN
+from api.pages import OldestFirst, Pages
 from webhooks import follow, ipn
 from webhooks.models import MIN_ID_PREFIX, MIN_NAME_PREFIX, Event, Webhook
 from webhooks.serializers import EventSerializer, FollowPageSerializer, WebhookSerializer
 
 FOLLOW_LIMIT_DEFAULT, FOLLOW_LIMIT_MAX = 50, 500
-# Anything else is not an id: a 404 from the router, before any query.
-UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-
-
-class UtcDateTimeField(IsoDateTimeField):
-    """An ISO 8601 date-time that exists in UTC, where the database compares it (year 1 at
-    +14:00 does not, and would fail in the database instead of here)."""
-
-    def clean(self, value):
-        moment = super().clean(value)
-        try:
-            # In UTC: PostgreSQL refuses offsets past ±15:59 that Python accepts.
-            return moment.astimezone(UTC) if moment is not None else None
-        except OverflowError:
-            raise ValidationError("Date/time out of range.", code="invalid") from None
-
-
-class DateTimeFilter(filters.IsoDateTimeFilter):
-    field_class = UtcDateTimeField
 
 
 class EventFilter(filters.FilterSet):
@@ -95,43 +71,8 @@ class EventFilter(filters.FilterSet):
         return queryset.for_buyer(value)
 
 
-class Pages(CursorPagination):
-    """Cursor pages: no COUNT, no OFFSET, stable while rows arrive. A cursor this API did not
-    give out is a bad parameter (400), not a missing page."""
-
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
-
-    def decode_cursor(self, request):
-        try:
-            cursor = super().decode_cursor(request)
-        except NotFound:
-            cursor = None
-        # The position goes into a filter on a date-time column: check it is one (and exists
-        # in UTC), so a forged cursor is a 400 rather than an error in the database.
-        if cursor is not None and cursor.position is not None:
-            moment = parse_datetime(cursor.position)
-            try:
-                if moment is None or moment.tzinfo is None:
-                    raise ValueError(cursor.position)
-                # In UTC: PostgreSQL refuses offsets past ±15:59 that Python accepts.
-                cursor = cursor._replace(position=moment.astimezone(UTC).isoformat())
-            except (ValueError, OverflowError):
-                cursor = None
-        if cursor is None and request.query_params.get(self.cursor_query_param):
-            raise serializers.ValidationError({"cursor": [self.invalid_cursor_message]})
-        return cursor
-
-
 class NewestFirst(Pages):
     ordering = "-received"
-
-
-class OldestFirst(Pages):
-    """For the small tables (webhooks, connections)."""
-
-    ordering = "created"
 
 
 class FollowQuery(serializers.Serializer):

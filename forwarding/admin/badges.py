@@ -1,7 +1,7 @@
 """Status badges of destinations and deliveries, in the colours of the admin's other badges."""
 
+from ds24site.admin_tools import badge
 from forwarding.models import Delivery, Destination
-from webhooks.admin import badge
 
 # Status -> the badge style (static/ds24site/admin.css) of the webhook status that looks alike.
 DESTINATION_STYLE = {

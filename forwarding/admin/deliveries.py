@@ -11,11 +11,11 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from ds24site.admin_cells import stacked, when
-from ds24site.admin_tools import ObjectActionsMixin, ReadOnlyAdmin
+from ds24site.admin_tools import ObjectActionsMixin, ReadOnlyAdmin, change_url
 from forwarding.admin.badges import delivery_badge
 from forwarding.models import Attempt, Delivery
 from forwarding.services import deliveries_retry
-from webhooks.admin import EventAdmin, change_url
+from webhooks.admin.events import EventAdmin
 
 # Most deliveries one Retry now queues; the rest are better retried after these went out.
 RETRY_MAX = 1000

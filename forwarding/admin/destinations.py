@@ -15,7 +15,7 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from ds24site.admin_cells import stacked
-from ds24site.admin_tools import ObjectActionsMixin, SafeChangeListMixin
+from ds24site.admin_tools import ObjectActionsMixin, SafeChangeListMixin, change_url
 from forwarding.admin.badges import delivery_badge, destination_badge
 from forwarding.models import Attempt, Delivery, Destination
 from forwarding.services import (
@@ -25,7 +25,6 @@ from forwarding.services import (
     destination_send_test,
 )
 from webhooks import ipn
-from webhooks.admin import change_url
 
 # The window of the list's success rate.
 SUCCESS_WINDOW = timedelta(days=7)

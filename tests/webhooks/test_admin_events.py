@@ -189,7 +189,7 @@ def test_sorting_only_by_received_even_through_the_url(staff_client, log):
 
 def test_every_filter_and_search_has_an_index():
     """Each column has one; that the searches read them is tests/webhooks/test_event_search."""
-    from webhooks.admin import EventAdmin
+    from webhooks.admin.events import EventAdmin
 
     leading = {index.fields[0].lstrip("-") for index in Event._meta.indexes}
     filtered = {"webhook", "event", "signature", "api_mode", "scope", "received"}

@@ -129,7 +129,7 @@ def test_export_is_linked_from_the_list_with_the_current_filters(staff_client, w
 def test_batches_cover_every_row_once_even_with_equal_timestamps(post_ipn, webhook):
     from django.utils import timezone
 
-    from webhooks.admin import newest_first_in_batches
+    from ds24site.csv_export import newest_first_in_batches
     from webhooks.models import Event
 
     for n in range(7):

@@ -8,7 +8,7 @@ from django.contrib.staticfiles import finders
 from django.urls import reverse
 
 from tests.conftest import on_payment, signed
-from webhooks.admin import EventAdmin
+from webhooks.admin.events import EventAdmin
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,9 @@ from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 
 from tests.conftest import signed
-from webhooks import admin_filters, ipn, samples
-from webhooks.admin import WebhookForm
+from webhooks import ipn, samples
+from webhooks.admin import filters as admin_filters
+from webhooks.admin.forms import WebhookForm
 from webhooks.api import EventFilter
 from webhooks.models import AffiliationEvent, ETicketEvent, Event, PaymentEvent, Webhook
 from webhooks.services import webhook_create

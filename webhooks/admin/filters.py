@@ -1,7 +1,7 @@
 """List filters for the event log. Each one's choices are fixed or come from the small webhook
 table; none runs a DISTINCT or a COUNT over the event table."""
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from ds24site.admin_tools import ExactFilter
+from ds24site.datetimes import in_utc
 from webhooks import ipn
 from webhooks.models import Webhook
 
@@ -96,11 +97,11 @@ class ReceivedFilter(admin.ListFilter):
         try:
             if since:
                 start = datetime.combine(since, time(), zone)
-                start.astimezone(UTC)  # the database compares in UTC: it must exist there
+                in_utc(start)  # the database compares in UTC: it must exist there
                 queryset = queryset.filter(received__gte=start)
             if until:
                 next_day = datetime.combine(until + timedelta(days=1), time(), zone)
-                next_day.astimezone(UTC)
+                in_utc(next_day)
                 queryset = queryset.filter(received__lt=next_day)
         except OverflowError:
             raise IncorrectLookupParameters("date out of range") from None
