@@ -39,3 +39,19 @@ def test_run_a_function_and_see_the_table(logged_in, site, shot):
     expect(table.locator("thead th").first).to_have_text("id")
     expect(table.locator("thead th", has_text="buyer")).to_have_count(1)
     shot("table")
+
+
+def test_a_refused_url_shows_its_form_error(logged_in, site, shot, standin):
+    connection = Connection(name="Demo vendor")
+    connection.set_key(FULL_KEY)
+    connection.save()
+    page = logged_in
+    page.goto("/admin/apicall/apiconsole/?mode=raw")
+    page.get_by_label("URL").fill("https://evil.example/api/call/getUserInfo")
+    page.get_by_role("button", name="Send").click()
+    # The error sits on the URL field, the input is kept, and nothing was sent.
+    error = page.locator(".errorlist").first
+    expect(error).to_contain_text("relative to the API base")
+    expect(page.get_by_label("URL")).to_have_value("https://evil.example/api/call/getUserInfo")
+    shot("refused")
+    assert standin.calls() == []
