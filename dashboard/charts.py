@@ -71,7 +71,9 @@ def columns_chart(*, title, desc, columns, series_names=(), tick_every=7, value_
             name = series_names[series] if series_names else ""
             text = f"{label}: {value_text(value)}" + (f" {name}" if name else "")
             chart.bars.append(Bar(x, y, step * 0.8, height, series % PALETTE_SIZE, text))
-        if i % tick_every == 0 or i == len(columns) - 1:
+        last = len(columns) - 1
+        # Every tick_every-th day, and the last, unless a tick stands too close before it.
+        if i == last or (i % tick_every == 0 and last - i > tick_every // 2):
             chart.labels.append(Label(x + step * 0.4, HEIGHT - 5, label))
     chart.labels.append(Label(LEFT - 6, TOP + 10, value_text(top), "end"))
     if bottom:
