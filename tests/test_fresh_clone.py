@@ -24,11 +24,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def serve_once(clone: Path, env: dict) -> str:
+def serve_once(clone: Path, env: dict, run: int) -> str:
     """Start `make run`, wait for the admin login page, stop it; returns what make printed."""
     # Output goes to a file, not a pipe: nobody reads a pipe while make runs, and a full one
-    # would stall it; the file can also be read while make is still running.
-    log_path = clone.parent / "make-run.log"
+    # would stall it; the file can also be read while make is still running. One file a run:
+    # the servers of the run before may still be writing their goodbyes to theirs.
+    log_path = clone.parent / f"make-run-{run}.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
             ["make", "run"],
@@ -51,7 +52,20 @@ def serve_once(clone: Path, env: dict) -> str:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=60)
+        # make exits at once; gunicorn and the worker (their own sessions, stopped by `serve`)
+        # take a moment longer. Until the port is free, the next run would find this server.
+        wait_until_closed(int(env["PORT"]))
     return log_path.read_text()
+
+
+def wait_until_closed(port: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) != 0:
+                return
+        time.sleep(0.2)
+    pytest.fail(f"the server on port {port} was still listening 60 s after make run stopped")
 
 
 def wait_until_served(url: str, process: subprocess.Popen, log_path: Path) -> requests.Response:
@@ -92,12 +106,12 @@ def test_make_run_on_a_fresh_clone(tmp_path):
         if name in os.environ:
             env[name] = os.environ[name]
 
-    first = serve_once(clone, env)
+    first = serve_once(clone, env, run=1)
     assert "Created admin account 'admin' with password:" in first
     assert (clone / ".env").exists() and (clone / "var" / "db.sqlite3").exists()
     env_file = (clone / ".env").read_text()
     assert "SECRET_KEY=" in env_file and "FIELD_ENCRYPTION_KEY=" in env_file
 
-    second = serve_once(clone, env)
+    second = serve_once(clone, env, run=2)
     assert "An admin account exists" in second
     assert (clone / ".env").read_text() == env_file

@@ -27,5 +27,6 @@ def test_event_list_and_page_show_seconds_in_the_site_time_zone(
     page = staff_client.get(
         reverse("admin:webhooks_event_change", args=[event.pk])
     ).content.decode()
-    assert f"2026-01-15 {shown}" in listing
+    # The list shows date and time on two lines of one cell (ds24site.admin_cells.when).
+    assert f'2026-01-15<br><span class="ds24-sub">{shown}</span>' in listing
     assert f"2026-01-15 {shown}" in page
