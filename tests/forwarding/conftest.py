@@ -94,3 +94,28 @@ def receivers(settings):
 @pytest.fixture
 def receiver(receivers):
     return receivers()
+
+
+def staff(client, username, *, view_only=False):
+    """A logged-in staff user with the forwarding and webhooks permissions (only the view ones
+    with `view_only`)."""
+    from django.contrib.auth.models import Permission, User
+
+    user = User.objects.create_user(username, password="pw-for-tests", is_staff=True)
+    perms = Permission.objects.filter(content_type__app_label__in=["forwarding", "webhooks"])
+    if view_only:
+        perms = perms.filter(codename__startswith="view")
+    user.user_permissions.set(perms)
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def forwarding_staff(client):
+    """Staff who may change destinations (not a superuser)."""
+    return staff(client, "ops")
+
+
+@pytest.fixture
+def forwarding_viewer(client):
+    return staff(client, "viewer", view_only=True)

@@ -2,7 +2,6 @@
 event's page listing its deliveries, and what each page costs in queries."""
 
 import pytest
-from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
@@ -13,26 +12,6 @@ from webhooks.models import Event
 pytestmark = pytest.mark.django_db
 
 LIST = "admin:forwarding_delivery_changelist"
-
-
-def staff(client, username, *, view_only=False):
-    user = User.objects.create_user(username, password="pw-for-tests", is_staff=True)
-    perms = Permission.objects.filter(content_type__app_label__in=["forwarding", "webhooks"])
-    if view_only:
-        perms = perms.filter(codename__startswith="view")
-    user.user_permissions.set(perms)
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def forwarding_staff(client):
-    return staff(client, "ops")
-
-
-@pytest.fixture
-def forwarding_viewer(client):
-    return staff(client, "viewer", view_only=True)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import User
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
@@ -21,27 +21,6 @@ from webhooks.models import Event
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "admin:forwarding_destination_changelist"
-
-
-def staff(client, username, *, view_only=False):
-    user = User.objects.create_user(username, password="pw-for-tests", is_staff=True)
-    perms = Permission.objects.filter(content_type__app_label__in=["forwarding", "webhooks"])
-    if view_only:
-        perms = perms.filter(codename__startswith="view")
-    user.user_permissions.set(perms)
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def forwarding_staff(client):
-    """Staff who may change destinations (not a superuser)."""
-    return staff(client, "ops")
-
-
-@pytest.fixture
-def forwarding_viewer(client):
-    return staff(client, "viewer", view_only=True)
 
 
 @pytest.fixture
