@@ -1,26 +1,30 @@
 import threading
 import time
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from apicall.rules import call_spec
 from apicall.services import apicall_record
+from connections.client import RawResponse
 from connections.models import Connection
 from tests.conftest import FULL_KEY
 
 
-@dataclass(frozen=True)
-class Answer:
-    """What the client's request() returns (connections.client.RawResponse): a stand-in for
-    it until the client's raw mode is merged."""
+def Answer(
+    *,
+    status=200,
+    headers=(("Content-Type", "application/json"),),
+    body=b'{"result": "success", "data": {"purchase_id": "ABC"}}',
+    truncated=False,
+    duration_ms=42,
+) -> RawResponse:
+    """An answer as the client's request() returns it, for tests of what is recorded."""
+    items = headers.items() if isinstance(headers, dict) else headers
+    return RawResponse(status, tuple(items), body, truncated, duration_ms)
 
-    status: int = 200
-    headers: tuple = (("Content-Type", "application/json"),)
-    body: bytes = b'{"result": "success", "data": {"purchase_id": "ABC"}}'
-    truncated: bool = False
-    duration_ms: int = 42
+
+OK_ANSWER = Answer()
 
 
 @pytest.fixture
@@ -36,7 +40,7 @@ def record(connection):
     """Record a call: `record(url=..., answer=Answer(...), **apicall_record kwargs)`."""
 
     def record(*, url="getPurchase?purchase_id=ABC", method="POST", headers=None, body=None,
-               answer=Answer(), **kwargs):  # fmt: skip
+               answer=OK_ANSWER, **kwargs):  # fmt: skip
         spec = call_spec(method=method, url=url, headers=headers, body=body, confirm_write=True)
         kwargs.setdefault("connection", connection)
         return apicall_record(spec=spec, answer=answer, **kwargs)
