@@ -9,7 +9,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from urllib.parse import parse_qsl
+from urllib.parse import unquote
 
 from webhooks.php_html import html_entity_decode
 from webhooks.signing import SIGNATURE_KEYS
@@ -202,6 +202,18 @@ class MalformedIPN(ValueError):
     """The form data is not an IPN; the message says why, in one line."""
 
 
+def _unquote(text: str) -> str:
+    """One form-encoded key or value, as urllib.parse.parse_qsl decodes it (strict UTF-8)."""
+    if "%" in text or "+" in text:
+        return unquote(text.replace("+", " "), encoding="utf-8", errors="strict")
+    return text
+
+
+def _split_field(field: str) -> tuple[str, str, str]:
+    key, separator, value = field.partition("=")
+    return _unquote(key), separator, _unquote(value)
+
+
 def parse_body(body: bytes) -> list[tuple[str, str]]:
     """The parameters of a form-encoded body (or of a GET's query string), in the order
     received, decoded exactly once as UTF-8.
@@ -217,12 +229,13 @@ def parse_body(body: bytes) -> list[tuple[str, str]]:
     anything that is not UTF-8.
     """
     try:
-        fields = parse_qsl(
-            body.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict"
-        )
+        pairs = [
+            (key, value)
+            for key, _, value in map(_split_field, body.decode("utf-8").split("&"))
+            if key
+        ]
     except UnicodeDecodeError:
         raise MalformedIPN("form data is not valid UTF-8") from None
-    pairs = [(key, value) for key, value in fields if key]
     if not pairs:
         raise MalformedIPN("no parameters")
     # Counted after parsing, so empty fields do not count; the receiver's size limit bounds the

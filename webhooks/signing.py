@@ -37,8 +37,9 @@ def signature(
         if value == "":
             continue  # empty values are skipped with their key; "0" is not empty
         items.append((key.translate(_PHP_STRTOUPPER) if uppercase_keys else key, key, value))
-    # PHP's array_multisort orders by the keys signed and breaks ties by the keys as sent.
-    items.sort(key=lambda item: (item[0].encode(), item[1].encode()))
+    # PHP's array_multisort orders by the keys signed and breaks ties by the keys as sent, both
+    # by their bytes; UTF-8 keeps code point order, so comparing the str tuples is the same.
+    items.sort()
     message = "".join(f"{signed_key}={value}{passphrase}" for signed_key, _, value in items)
     return hashlib.sha512(message.encode()).hexdigest().upper()
 
@@ -59,12 +60,13 @@ def verify(params: dict[str, str], passphrase: str) -> bool:
     variants = [(False, False), (True, False)]
     if any("&" in value for value in params.values()):  # only then can decoding matter
         variants += [(False, True), (True, True)]
-    # Compare every variant, so the time taken does not tell which one matched.
-    matches = [
+    # Each comparison takes constant time. Stopping at the first match (the keys as sent, in
+    # practice) only tells which variant a sender used who already knows the passphrase; a
+    # forged signature is compared with every variant, so its time does not depend on it.
+    return any(
         hmac.compare_digest(
             received,
             signature(pairs, passphrase, uppercase_keys=upper, html_decode=decode).encode(),
         )
         for upper, decode in variants
-    ]
-    return any(matches)
+    )

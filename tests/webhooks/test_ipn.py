@@ -1,8 +1,11 @@
 """Pure IPN helpers: business keys, payload hashes, lenient typed parsing."""
 
 from decimal import Decimal
+from urllib.parse import parse_qsl
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from webhooks import ipn
 
@@ -81,6 +84,35 @@ def test_parse_body_keeps_order_blanks_and_plus_as_space():
 )
 def test_parse_body_reads_as_php_does(body, expected):
     assert ipn.parse_body(body) == expected
+
+
+# Form text built from the characters that matter to the parser: separators, escapes (valid,
+# malformed, and of invalid UTF-8), plus signs, NUL and non-ASCII.
+_form_text = st.lists(
+    st.sampled_from(["&", "=", "+", "%", "%2", "%41", "%C3%B6", "%FF", "%00", "a", "ö", "b=c"]),
+    max_size=30,
+).map("".join)
+
+
+@given(_form_text)
+def test_parse_body_reads_exactly_what_parse_qsl_reads(text):
+    """parse_body splits by hand for speed (it is on every IPN's path); stdlib parse_qsl is the
+    reference it must match, errors included."""
+    try:
+        expected = [
+            pair for pair in parse_qsl(text, keep_blank_values=True, errors="strict") if pair[0]
+        ]
+    except UnicodeDecodeError:
+        expected = "not valid UTF-8"
+    try:
+        got = ipn.parse_body(text.encode())
+    except ipn.MalformedIPN as exc:
+        got = str(exc)
+        if expected != "not valid UTF-8" and got != "form data is not valid UTF-8":
+            return  # refused for a reason of its own (repeat, NUL, empty), tested above
+    if got == "form data is not valid UTF-8":
+        got = "not valid UTF-8"
+    assert got == expected
 
 
 def test_parse_body_counts_fields_not_separators():
