@@ -15,6 +15,7 @@ from django.utils.functional import cached_property
 
 from ds24site.crypto import EncryptedTextField
 from ds24site.db import CurrentTransactionId  # (and registers the `__prefix` lookup)
+from ds24site.prepared import PreparedQuery
 from webhooks import ipn
 
 PASSPHRASE_ALPHABET = string.ascii_letters + string.digits
@@ -45,11 +46,10 @@ PRODUCT_IDS = re.compile(r"\d+(,\d+)*")
 
 class WebhookQuerySet(models.QuerySet):
     def for_token(self, token: str):
-        """The webhook a receive URL points at, or None (also for a regenerated-away token)."""
-        try:
-            return self.get(token=token)
-        except self.model.DoesNotExist:
-            return None
+        """The webhook a receive URL points at, or None (also for a regenerated-away token).
+        Any webhook, whatever this queryset filters: it is the receiver's lookup, compiled
+        once (ds24site.prepared) because it runs for every delivery."""
+        return next(iter(_webhook_by_token(token)), None)
 
 
 class Webhook(models.Model):
@@ -505,3 +505,6 @@ class RejectedDelivery(models.Model):
 
     def __str__(self):
         return f"{self.status_code} {self.reason}"
+
+
+_webhook_by_token = PreparedQuery(lambda token: Webhook.objects.filter(token=token))

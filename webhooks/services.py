@@ -19,6 +19,7 @@ from django.utils.http import parse_header_parameters
 from connections import client as ds24
 from connections.models import Connection
 from connections.services import connection_call
+from ds24site import prepared
 from webhooks import ipn, samples, signing, tasks
 from webhooks.models import Event, RejectedDelivery, Webhook, new_domain_id
 from webhooks.signals import event_stored, ipn_received
@@ -94,24 +95,26 @@ def ipn_store(
         scope = Event.Scope.IGNORED
     digest = ipn.payload_hash(pairs)
     now = timezone.now()
-    received = received or now
+    # Everything that can be done before the transaction is: on SQLite, BEGIN IMMEDIATE takes
+    # the database's one write lock, and every other delivery waits while it is held.
+    event = Event(
+        webhook=webhook,
+        event=event_name[: Event._meta.get_field("event").max_length],
+        scope=scope,
+        payload=[list(pair) for pair in pairs],
+        payload_hash=digest,
+        business_key=ipn.business_key(params),
+        signature=signature,
+        sender_ip=sender_ip,
+        received=received or now,
+        last_delivered=now,
+        **Event.typed_fields(params),
+    )
 
     for attempt in (1, 2):
         try:
             with transaction.atomic():
-                event = Event.objects.create(
-                    webhook=webhook,
-                    event=event_name[: Event._meta.get_field("event").max_length],
-                    scope=scope,
-                    payload=[list(pair) for pair in pairs],
-                    payload_hash=digest,
-                    business_key=ipn.business_key(params),
-                    signature=signature,
-                    sender_ip=sender_ip,
-                    received=received,
-                    last_delivered=now,
-                    **Event.typed_fields(params),
-                )
+                prepared.insert(event)
                 Webhook.objects.filter(pk=webhook.pk).update(
                     event_count=F("event_count") + 1, last_received=now
                 )
