@@ -3,6 +3,7 @@
 test fails when this module reads a name that file lacks.
 """
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -61,6 +62,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_tasks",
     "django_tasks_db",
+    "axes",
     "ds24site",
     "connections",
     "webhooks",
@@ -83,6 +85,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ds24site.urls"
@@ -248,6 +252,34 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 # --- Auth, i18n, static -----------------------------------------------------------------------
 
+# django-axes first: a locked-out login is refused before ModelBackend hashes the password
+# (ds24site/login_throttle.py has the rules).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failed logins within LOGIN_LOCKOUT_MINUTES that lock out: one username from one address, and
+# one address whatever the usernames.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_IP_FAILURE_LIMIT = env.int("LOGIN_IP_FAILURE_LIMIT", default=20)
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # the per-address limit: the handler
+AXES_HANDLER = "ds24site.login_throttle.LoginThrottleHandler"
+AXES_CLIENT_IP_CALLABLE = "ds24site.login_throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "ds24site.login_throttle.lockout_response"
+# Attempts while locked out are refused without a write, so a flood costs a read per request
+# and cannot keep extending the lockout of a user it shares an address with.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A successful login forgets that username's failures from that address (typos before it).
+AXES_RESET_ON_SUCCESS = True
+# No start-up line in the output of every manage.py command.
+AXES_VERBOSE = False
+# Its log lines name the address (for fail2ban and the like), not the username tried, which
+# may be a password typed into the wrong field.
+AXES_SENSITIVE_PARAMETERS = ["username"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -298,4 +330,6 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "plain"},
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # django-axes says at INFO what it does for every failed login; its warnings say enough.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

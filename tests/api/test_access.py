@@ -90,7 +90,7 @@ def test_sessions_for_staff_only_with_the_browsable_api(client, admin_client):
 
     buyer = User.objects.create_user("buyer", password="pw-for-tests")
     buyer.user_permissions.set(Permission.objects.filter(codename__startswith="view_"))
-    client.login(username="buyer", password="pw-for-tests")
+    client.force_login(buyer)
     assert client.get(EVENTS).status_code == 403  # may view, but sessions are for staff
 
 
