@@ -246,9 +246,11 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Throttle counts live here: locmem is per process; several app servers want a shared cache,
-# e.g. CACHE_URL=redis://host:6379/1 (needs the redis package) or dbcache://cache_table.
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# Throttle counts live here, and every worker process must see the same ones, or each counts
+# alone and the limit multiplies: hence a table in the database by default (on SQLite and
+# PostgreSQL alike; `migrate` creates it: api/apps.py). Redis is faster where there is
+# one: CACHE_URL=redis://host:6379/1 (needs the redis package).
+CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://ds24site_cache")}
 
 # --- Auth, i18n, static -----------------------------------------------------------------------
 
