@@ -18,7 +18,13 @@ from ds24site.admin_cells import stacked
 from ds24site.admin_tools import ObjectActionsMixin, SafeChangeListMixin, badge, change_url
 from webhooks import ipn, samples
 from webhooks.admin.forms import WebhookForm
-from webhooks.models import Event, RejectedDelivery, Webhook
+from webhooks.models import (
+    MIN_PASSPHRASE_LENGTH,
+    Event,
+    RejectedDelivery,
+    Webhook,
+    passphrase_problem,
+)
 from webhooks.services import (
     NotRegistrable,
     webhook_register,
@@ -176,6 +182,11 @@ class WebhookAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin):
             reveal = self.has_change_permission(request, obj)
             context["setup_steps"] = setup_steps(obj, reveal_passphrase=reveal)
             context["receive_url_warning"] = receive_url_warning(obj)
+            # Set before passphrases had to be 16 characters: still checked, but guessable.
+            context["weak_passphrase"] = (
+                reveal and bool(obj.passphrase) and passphrase_problem(obj.passphrase) is not None
+            )
+            context["min_passphrase_length"] = MIN_PASSPHRASE_LENGTH
             context["sample_event"] = samples.SAMPLE_FOR_KIND[obj.kind].__name__
             context["register_problem"] = webhook_register_problem(
                 webhook=obj, connection=obj.connection
