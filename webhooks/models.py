@@ -16,6 +16,7 @@ from django.utils.functional import cached_property
 from ds24site.crypto import EncryptedTextField
 from ds24site.db import CurrentTransactionId  # (and registers the `__prefix` lookup)
 from webhooks import ipn
+from webhooks.signing import SIGNATURE_KEYS
 
 PASSPHRASE_ALPHABET = string.ascii_letters + string.digits
 # The shortest passphrase that may be set: the passphrase is all that stops anyone who knows a
@@ -424,6 +425,14 @@ class Event(models.Model):
     @cached_property
     def params(self) -> dict[str, str]:
         return dict(self.payload)
+
+    @property
+    def payload_without_signature(self) -> list[list[str]]:
+        """The payload less its signature (sha_sign): the payload shown to anyone but those
+        who may change webhooks. The signature tells a reader nothing, but whoever holds it can
+        replay the event to any webhook sharing the passphrase. The stored payload keeps it,
+        as received."""
+        return [pair for pair in self.payload if pair[0] not in SIGNATURE_KEYS]
 
     @classmethod
     def typed_fields(cls, params: dict[str, str]) -> dict:

@@ -49,9 +49,11 @@ class EventSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     webhook = WebhookRefSerializer(read_only=True)
     payload = serializers.ListField(
+        source="payload_without_signature",
         child=serializers.ListField(child=serializers.CharField(), min_length=2, max_length=2),
         read_only=True,
-        help_text="The parameters exactly as received: [key, value] pairs, in order.",
+        help_text="The parameters as received: [key, value] pairs, in order, except the "
+        "signature (sha_sign), with which the event could be replayed to another webhook.",
     )
     amount = serializers.DecimalField(max_digits=18, decimal_places=4, read_only=True,
                                       allow_null=True)  # fmt: skip
