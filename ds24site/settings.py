@@ -267,7 +267,7 @@ LOGIN_IP_FAILURE_LIMIT = env.int("LOGIN_IP_FAILURE_LIMIT", default=20)
 LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
 AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # the per-address limit: the handler
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # per address: LoginThrottleHandler
 AXES_HANDLER = "ds24site.login_throttle.LoginThrottleHandler"
 AXES_CLIENT_IP_CALLABLE = "ds24site.login_throttle.client_ip"
 AXES_LOCKOUT_CALLABLE = "ds24site.login_throttle.lockout_response"
