@@ -38,3 +38,13 @@ class ApiAccess(permissions.DjangoModelPermissions):
         all. An endpoint where only some of them change data overrides this and refuses the
         others itself, once it knows which kind the request is."""
         return token is not None and token.writable
+
+
+def may_change(request, permission: str) -> bool:
+    """Whether this request may use `permission` ("app.change_model"): its user has it, and it
+    comes with a staff session or a writable token, not a read-only one. What only those who
+    may change a thing get to see (a webhook's receive URL) is shown on this."""
+    token = request.auth if isinstance(request.auth, ApiToken) else None
+    if token is not None and not token.writable:
+        return False
+    return request.user.has_perm(permission)

@@ -6,8 +6,8 @@ from api.models import ApiToken
 
 class TokenRateThrottle(SimpleRateThrottle):
     """API_THROTTLE_RATE per token (per user for staff sessions). Over it: 429 with
-    Retry-After. Counts live in the cache: configure a shared one (CACHE_URL) when several
-    app servers serve the API, or each counts alone."""
+    Retry-After. Counts live in the default cache, which must be one that every worker and
+    server shares (CACHE_URL: the database's by default), or each counts alone."""
 
     scope = "api"
 

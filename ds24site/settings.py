@@ -3,6 +3,7 @@
 test fails when this module reads a name that file lacks.
 """
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -61,6 +62,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_tasks",
     "django_tasks_db",
+    "axes",
     "ds24site",
     "connections",
     "webhooks",
@@ -83,6 +85,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ds24site.urls"
@@ -245,11 +249,41 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Throttle counts live here: locmem is per process; several app servers want a shared cache,
-# e.g. CACHE_URL=redis://host:6379/1 (needs the redis package) or dbcache://cache_table.
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# Throttle counts live here, and every worker process must see the same ones, or each counts
+# alone and the limit multiplies: hence a table in the database by default (on SQLite and
+# PostgreSQL alike; `migrate` creates it: api/apps.py). Redis is faster where there is
+# one: CACHE_URL=redis://host:6379/1 (needs the redis package).
+CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://ds24site_cache")}
 
 # --- Auth, i18n, static -----------------------------------------------------------------------
+
+# django-axes first: a locked-out login is refused before ModelBackend hashes the password
+# (ds24site/login_throttle.py has the rules).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failed logins within LOGIN_LOCKOUT_MINUTES that lock out: one username from one address, and
+# one address whatever the usernames.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_IP_FAILURE_LIMIT = env.int("LOGIN_IP_FAILURE_LIMIT", default=20)
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # per address: LoginThrottleHandler
+AXES_HANDLER = "ds24site.login_throttle.LoginThrottleHandler"
+AXES_CLIENT_IP_CALLABLE = "ds24site.login_throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "ds24site.login_throttle.lockout_response"
+# Attempts while locked out are refused without a write, so a flood costs a read per request
+# and cannot keep extending the lockout of a user it shares an address with.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A successful login forgets that username's failures from that address (typos before it).
+AXES_RESET_ON_SUCCESS = True
+# No start-up line in the output of every manage.py command.
+AXES_VERBOSE = False
+# Its log lines name the address (for fail2ban and the like), not the username tried, which
+# may be a password typed into the wrong field.
+AXES_SENSITIVE_PARAMETERS = ["username"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -287,6 +321,9 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if SITE_
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=SITE_IS_HTTPS)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=SITE_IS_HTTPS)
 SECURE_REFERRER_POLICY = "same-origin"
+# Messages wait in the (database-backed) session, not in a cookie: they can name a receive URL,
+# and Django's cookie storage signs messages but does not encrypt them.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 X_FRAME_OPTIONS = "DENY"
 
 # --- Logging ----------------------------------------------------------------------------------
@@ -301,4 +338,6 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "plain"},
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # django-axes says at INFO what it does for every failed login; its warnings say enough.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -129,9 +129,10 @@ def message_body(event) -> bytes:
     """The JSON a destination receives, shaped as Standard Webhooks suggests: `type`,
     `timestamp` (when Digistore24's IPN was received), `sequence` (the event's row id, which
     grows with arrival, for receivers that need an order: deliveries are not sent in order) and
-    `data`, the event as the REST API shows it, with the payload as an object."""
+    `data`, the event as the REST API shows it (without sha_sign), with the payload as an
+    object."""
     data = dict(EventSerializer(event).data)
-    data["payload"] = dict(event.payload)
+    data["payload"] = dict(event.payload_without_signature)
     message = {
         "type": event.event,
         "timestamp": data["received"],

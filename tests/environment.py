@@ -26,6 +26,10 @@ os.environ["DEBUG"] = "false"
 os.environ["STATICFILES_STORAGE"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
 # Plain-http test requests; tests of the redirect turn it on.
 os.environ["SECURE_SSL_REDIRECT"] = "false"
+# Throttle counts in this process's memory: clearing them between tests (conftest._fresh_cache)
+# then needs no database. tests/ds24site/test_shared_cache.py runs the site's default, the
+# database cache, across processes.
+os.environ["CACHE_URL"] = "locmemcache://"
 for name in ("TRUSTED_PROXIES", "IPN_MAX_BODY_BYTES", "DS24_IPN_ALLOW_LOCAL_URLS"):
     os.environ.pop(name, None)
 

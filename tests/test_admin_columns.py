@@ -13,7 +13,7 @@ from api.models import ApiToken
 from apicall.models import ApiCall
 from connections.models import Connection
 from forwarding.models import Delivery, Destination
-from tests.conftest import on_payment, signed
+from tests.conftest import PASSPHRASE, on_payment, signed
 from webhooks import samples
 from webhooks.models import Event
 from webhooks.services import webhook_create
@@ -54,10 +54,10 @@ def headers(html: str) -> list[str]:
 @pytest.fixture
 def one_of_each(superuser_client, post_ipn):
     """A row in every list (an empty list has no table)."""
-    webhook = webhook_create(name="Payments", kind="all", passphrase="pw")
-    post_ipn(webhook, signed(on_payment(), "pw"))
-    post_ipn(webhook, signed(samples.eticket(), "pw"))
-    post_ipn(webhook, signed(samples.on_affiliation(), "pw"))
+    webhook = webhook_create(name="Payments", kind="all", passphrase=PASSPHRASE)
+    post_ipn(webhook, signed(on_payment()))
+    post_ipn(webhook, signed(samples.eticket()))
+    post_ipn(webhook, signed(samples.on_affiliation()))
     post_ipn(webhook, on_payment())  # unsigned: rejected
     connection = Connection(name="Shop")
     connection.set_key("123-abcdefghijklmnopqrstuvwxyz")
@@ -121,8 +121,8 @@ def test_event_list_cells_carry_amount_product_buyer_webhook_and_markers(
 
 
 def test_a_signed_first_delivery_has_no_markers(superuser_client, post_ipn):
-    webhook = webhook_create(name="Payments", kind="payments", passphrase="pw")
-    post_ipn(webhook, signed(on_payment(), "pw"))
+    webhook = webhook_create(name="Payments", kind="payments", passphrase=PASSPHRASE)
+    post_ipn(webhook, signed(on_payment()))
     row = event_row(
         superuser_client.get(reverse("admin:webhooks_event_changelist")).content.decode()
     )

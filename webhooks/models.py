@@ -17,8 +17,12 @@ from ds24site.crypto import EncryptedTextField
 from ds24site.db import CurrentTransactionId  # (and registers the `__prefix` lookup)
 from ds24site.prepared import PreparedQuery
 from webhooks import ipn
+from webhooks.signing import SIGNATURE_KEYS
 
 PASSPHRASE_ALPHABET = string.ascii_letters + string.digits
+# The shortest passphrase that may be set: the passphrase is all that stops anyone who knows a
+# receive URL from forging IPNs, and it can be tried offline against any signed IPN seen.
+MIN_PASSPHRASE_LENGTH = 16
 
 
 def new_token() -> str:
@@ -30,6 +34,18 @@ def new_passphrase() -> str:
     """An IPN passphrase of 32 letters and digits (~190 bits); DS24 accepts up to 63 chars and
     plain alphanumerics survive copy and paste into its form."""
     return "".join(secrets.choice(PASSPHRASE_ALPHABET) for _ in range(32))
+
+
+def passphrase_problem(passphrase: str) -> str | None:
+    """Why `passphrase` may not be set on a webhook, or None. Spaces at either end do not
+    count: " " * 16 is no passphrase."""
+    if len(passphrase.strip()) < MIN_PASSPHRASE_LENGTH:
+        return (
+            f"Use at least {MIN_PASSPHRASE_LENGTH} characters (spaces at either end do not "
+            "count): a short passphrase can be guessed, and then IPNs forged. Keep the "
+            "generated one unless Digistore24 already has another."
+        )
+    return None
 
 
 def new_domain_id() -> str:
@@ -128,6 +144,8 @@ class Webhook(models.Model):
     ds24_ipn_id = models.CharField("Digistore24 IPN id", max_length=32, blank=True, editable=False)
 
     objects = WebhookQuerySet.as_manager()
+    # The passphrase as loaded from the database (None for a new webhook), see clean().
+    _stored_passphrase = None
 
     class Meta:
         ordering = ["name"]
@@ -142,6 +160,12 @@ class Webhook(models.Model):
     def __str__(self):
         return self.name
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        webhook = super().from_db(db, field_names, values)
+        webhook._stored_passphrase = webhook.__dict__.get("passphrase")
+        return webhook
+
     def clean(self):
         errors = {}
         self.product_ids = "".join(self.product_ids.split())
@@ -155,6 +179,12 @@ class Webhook(models.Model):
             errors["passphrase"] = "Set a passphrase, or explicitly accept unsigned IPNs."
         if len(self.passphrase) > 63:
             errors["passphrase"] = "Digistore24 takes passphrases of at most 63 characters."
+        # Only a passphrase being set now: one stored before the rule keeps working (and
+        # Digistore24 keeps signing with it) until someone changes it.
+        elif self.passphrase and self.passphrase != self._stored_passphrase:
+            problem = passphrase_problem(self.passphrase)
+            if problem:
+                errors["passphrase"] = problem
         if self.kind != self.Kind.ALL:
             if not isinstance(self.events, list) or not self.events:
                 errors["events"] = "Choose at least one event."
@@ -395,6 +425,14 @@ class Event(models.Model):
     @cached_property
     def params(self) -> dict[str, str]:
         return dict(self.payload)
+
+    @property
+    def payload_without_signature(self) -> list[list[str]]:
+        """The payload less its signature (sha_sign): the payload shown to anyone but those
+        who may change webhooks. The signature tells a reader nothing, but whoever holds it can
+        replay the event to any webhook sharing the passphrase. The stored payload keeps it,
+        as received."""
+        return [pair for pair in self.payload if pair[0] not in SIGNATURE_KEYS]
 
     @classmethod
     def typed_fields(cls, params: dict[str, str]) -> dict:

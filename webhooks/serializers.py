@@ -1,13 +1,20 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.permissions import may_change
 from webhooks.models import Event, Webhook
 
 
 class WebhookSerializer(serializers.ModelSerializer):
-    """A webhook, never with its passphrase."""
+    """A webhook, never with its passphrase, and with its receive URL only for those who may
+    change it: for an unsigned webhook the URL is all it takes to post events."""
 
     id = serializers.UUIDField(source="public_id", read_only=True)
-    receive_url = serializers.CharField(source="get_receive_url", read_only=True)
+    receive_url = serializers.SerializerMethodField(
+        help_text="Where Digistore24 posts this webhook's IPNs. Null unless the token is "
+        "writable and its user may change webhooks (webhooks.change_webhook): for an "
+        "unsigned webhook the URL is its only credential."
+    )
     status = serializers.CharField(read_only=True)
     connection = serializers.UUIDField(
         source="connection.public_id", read_only=True, allow_null=True
@@ -20,6 +27,13 @@ class WebhookSerializer(serializers.ModelSerializer):
             *["event_count", "rejected_count", "last_received", "last_rejected", "created"],
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_receive_url(self, webhook) -> str | None:
+        request = self.context.get("request")
+        if request is None or not may_change(request, "webhooks.change_webhook"):
+            return None
+        return webhook.get_receive_url()
 
 
 class WebhookRefSerializer(serializers.ModelSerializer):
@@ -35,9 +49,11 @@ class EventSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     webhook = WebhookRefSerializer(read_only=True)
     payload = serializers.ListField(
+        source="payload_without_signature",
         child=serializers.ListField(child=serializers.CharField(), min_length=2, max_length=2),
         read_only=True,
-        help_text="The parameters exactly as received: [key, value] pairs, in order.",
+        help_text="The parameters as received: [key, value] pairs, in order, except the "
+        "signature (sha_sign), with which the event could be replayed to another webhook.",
     )
     amount = serializers.DecimalField(max_digits=18, decimal_places=4, read_only=True,
                                       allow_null=True)  # fmt: skip

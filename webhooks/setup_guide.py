@@ -34,7 +34,9 @@ def receive_url_warning(webhook: Webhook) -> str:
     return public_url_problem(webhook.get_receive_url()) or ""
 
 
-def setup_steps(webhook: Webhook, *, reveal_passphrase: bool) -> list[Step]:
+def setup_steps(webhook: Webhook, *, reveal_secrets: bool) -> list[Step]:
+    """The form's fields in order, with what to enter. `reveal_secrets`: the receive URL and
+    the passphrase, for those who may change the webhook; others are told where they are."""
     takes_orders = webhook.kind in (ipn.KIND_PAYMENTS, ipn.KIND_ALL)
     url_warning = receive_url_warning(webhook)
     if webhook.kind == ipn.KIND_ALL:
@@ -43,7 +45,7 @@ def setup_steps(webhook: Webhook, *, reveal_passphrase: bool) -> list[Step]:
         order_events = ", ".join(filter(None, map(order_event_checkbox, webhook.events)))
     else:
         order_events = "Not shown for this category; nothing to choose"
-    if webhook.passphrase and reveal_passphrase:
+    if webhook.passphrase and reveal_secrets:
         passphrase = Step(
             "IPN passphrase", "The passphrase of this webhook (above):", copy=webhook.passphrase
         )
@@ -72,8 +74,10 @@ def setup_steps(webhook: Webhook, *, reveal_passphrase: bool) -> list[Step]:
         Step("For order events", order_events),
         Step(
             "Webhook URL",
-            webhook.get_receive_url(),
-            copy=webhook.get_receive_url(),
+            webhook.get_receive_url()
+            if reveal_secrets
+            else "This webhook's receive URL (shown to users who may change it)",
+            copy=webhook.get_receive_url() if reveal_secrets else "",
             warning=bool(url_warning),
             note=url_warning,
         ),

@@ -29,13 +29,13 @@ def test_passphrase_is_encrypted_at_rest():
 @pytest.mark.django_db
 def test_older_keys_still_decrypt_and_reencrypt_moves_to_the_newest():
     with override_settings(FIELD_ENCRYPTION_KEY=[OLD]):
-        webhook = webhook_create(name="W", kind="all", passphrase="rotate-me")
+        webhook = webhook_create(name="W", kind="all", passphrase="rotate-me-to-the-newest-key")
         old_token = raw_passphrase(webhook)
     with override_settings(FIELD_ENCRYPTION_KEY=[NEW, OLD]):
-        assert Webhook.objects.get().passphrase == "rotate-me"
+        assert Webhook.objects.get().passphrase == "rotate-me-to-the-newest-key"
         rotated = crypto.reencrypt(old_token)
     with override_settings(FIELD_ENCRYPTION_KEY=[NEW]):
-        assert crypto.decrypt(rotated) == "rotate-me"
+        assert crypto.decrypt(rotated) == "rotate-me-to-the-newest-key"
         with pytest.raises(crypto.DecryptionError, match="lacks the key"):
             crypto.decrypt(old_token)
 
@@ -63,7 +63,7 @@ def test_rotatekeys_moves_every_secret_to_the_newest_key():
     from connections.models import Connection
 
     with override_settings(FIELD_ENCRYPTION_KEY=[OLD]):
-        webhook = webhook_create(name="W", kind="all", passphrase="rotate-me")
+        webhook = webhook_create(name="W", kind="all", passphrase="rotate-me-to-the-newest-key")
         webhook_create(name="Open", kind="all", unsigned=True)  # nothing to rotate
         connection = Connection(name="Shop")
         connection.set_key("123-SecretKeyValue000")
@@ -73,7 +73,7 @@ def test_rotatekeys_moves_every_secret_to_the_newest_key():
         call_command("rotatekeys", stdout=out)
         assert "Re-encrypted 2 secret(s)" in out.getvalue()
     with override_settings(FIELD_ENCRYPTION_KEY=[NEW]):  # the old key is gone
-        assert Webhook.objects.get(pk=webhook.pk).passphrase == "rotate-me"
+        assert Webhook.objects.get(pk=webhook.pk).passphrase == "rotate-me-to-the-newest-key"
         assert Connection.objects.get(pk=connection.pk).api_key == "123-SecretKeyValue000"
 
 
@@ -83,7 +83,7 @@ def test_rotatekeys_without_the_old_key_changes_nothing_and_says_why():
     from django.core.management.base import CommandError
 
     with override_settings(FIELD_ENCRYPTION_KEY=[OLD]):
-        webhook = webhook_create(name="W", kind="all", passphrase="keep-me")
+        webhook = webhook_create(name="W", kind="all", passphrase="keep-me-under-the-old-key")
     stored = raw_passphrase(webhook)
     with (
         override_settings(FIELD_ENCRYPTION_KEY=[NEW]),
@@ -96,7 +96,7 @@ def test_rotatekeys_without_the_old_key_changes_nothing_and_says_why():
 @pytest.mark.django_db
 def test_receiver_answers_503_when_a_passphrase_cannot_be_decrypted(client):
     with override_settings(FIELD_ENCRYPTION_KEY=[OLD]):
-        webhook = webhook_create(name="W", kind="all", passphrase="lost")
+        webhook = webhook_create(name="W", kind="all", passphrase="lost-with-its-key-0")
     with override_settings(FIELD_ENCRYPTION_KEY=[NEW]):
         response = client.post(
             webhook.get_receive_url(),

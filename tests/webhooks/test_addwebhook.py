@@ -29,9 +29,9 @@ def test_creates_a_webhook_and_prints_one_json_line():
 
 
 def test_given_passphrase_is_stored():
-    code, out, _ = run("Tickets", "--kind", "etickets", "--passphrase", "from-ds24")
+    code, out, _ = run("Tickets", "--kind", "etickets", "--passphrase", "from-ds24-its-ipn-form")
     assert code == 0
-    assert json.loads(out)["passphrase"] == "from-ds24"
+    assert json.loads(out)["passphrase"] == "from-ds24-its-ipn-form"
     assert Webhook.objects.get().events == ["eticket"]
 
 
@@ -50,6 +50,14 @@ def test_unsigned():
         (("X", "--kind", "all", "--passphrase", "p", "--unsigned"), "not allowed with argument"),
         (("X", "--kind", "all", "--passphrase", ""), "--passphrase must not be empty"),
         (("X", "--kind", "all", "--passphrase", "p" * 64), "at most 63 characters"),
+        (
+            ("X", "--kind", "all", "--passphrase", "p" * 15),
+            "passphrase: Use at least 16 characters",
+        ),
+        (
+            ("X", "--kind", "all", "--passphrase", " " * 20),
+            "passphrase: Use at least 16 characters",
+        ),
         (("", "--kind", "all"), "name: This field cannot be blank."),
     ],
 )

@@ -44,8 +44,7 @@ def test_anonymous_and_non_staff_users_are_sent_to_login(client, pages):
     urls, send_test = pages
     for logged_in in (False, True):
         if logged_in:
-            User.objects.create_user("buyer", password="pw-for-tests")
-            client.login(username="buyer", password="pw-for-tests")
+            client.force_login(User.objects.create_user("buyer", password="pw-for-tests"))
         for url in urls:
             response = client.get(url)
             assert response.status_code == 302, url
@@ -56,8 +55,7 @@ def test_anonymous_and_non_staff_users_are_sent_to_login(client, pages):
 
 def test_staff_without_permissions_are_refused(client, pages):
     urls, send_test = pages
-    User.objects.create_user("staff", password="pw-for-tests", is_staff=True)
-    client.login(username="staff", password="pw-for-tests")
+    client.force_login(User.objects.create_user("staff", password="pw-for-tests", is_staff=True))
     for url in urls:
         assert client.get(url).status_code == 403, url
     assert client.post(send_test).status_code == 403

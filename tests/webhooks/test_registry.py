@@ -124,7 +124,7 @@ def test_set_up_guide_labels_are_digistore24s_checkboxes():
 
 @pytest.mark.django_db
 def test_set_up_guide_for_a_payments_webhook_lists_every_order_checkbox(webhook):
-    steps = {step.field: step.value for step in setup_steps(webhook, reveal_passphrase=False)}
+    steps = {step.field: step.value for step in setup_steps(webhook, reveal_secrets=False)}
     assert steps["Send notifications for"] == "Orders"
     assert steps["For order events"] == (
         "Payment, Refund, Chargeback, Missed recurring payment, "

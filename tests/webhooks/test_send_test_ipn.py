@@ -125,3 +125,18 @@ def test_unreachable_site_url_is_explained(client, staff_client):
     with override_settings(SITE_URL="http://127.0.0.1:9"):  # discard port: nothing listens
         [message] = send(staff_client, webhook)
     assert "could not connect (is SITE_URL right" in message
+
+
+def test_the_report_naming_the_url_stays_out_of_cookies(admin_client_live):
+    """The report names the receive URL; Django's default message storage would put it in a
+    cookie (signed, not encrypted). It waits in the database-backed session instead."""
+    webhook = webhook_create(name="Payments", kind="payments", passphrase=PASSPHRASE)
+    url = reverse("admin:webhooks_webhook_send_test", args=[webhook.pk])
+    response = admin_client_live.post(url)
+    assert response.status_code == 302
+    assert "messages" not in response.cookies
+    assert all(webhook.token not in cookie.value for cookie in response.cookies.values())
+    page = admin_client_live.get(response["Location"])
+    assert "messages" not in page.cookies
+    [message] = page.context["messages"]
+    assert webhook.get_receive_url() in str(message)

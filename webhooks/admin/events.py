@@ -48,7 +48,10 @@ class EventAdmin(CsvExportMixin, WebhookLogAdmin):
     )
     list_select_related = ["webhook"]
     sortable_by = ["received_time"]  # the one order an index serves at any size
-    readonly_fields = ["event_badge", "amount_display", "payload_table", "revisions", "same_order"]
+    readonly_fields = [
+        *["event_badge", "amount_display", "payload_table", "payload_table_without_signature"],
+        *["revisions", "same_order"],
+    ]
     fieldsets = [
         (
             None,
@@ -95,6 +98,18 @@ class EventAdmin(CsvExportMixin, WebhookLogAdmin):
     csv_fields = export.CSV_FIELDS
     csv_header = export.CSV_HEADER
     csv_row = staticmethod(export.csv_row)
+
+    def get_fieldsets(self, request, obj=None):
+        """The signature only for those who may change webhooks: with it, an event can be
+        replayed to another webhook that shares the passphrase (Event.payload_without_signature)."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.has_perm("webhooks.change_webhook"):
+            return fieldsets
+        swap = {"payload_table": "payload_table_without_signature"}
+        return [
+            (name, {**options, "fields": [swap.get(f, f) for f in options["fields"]]})
+            for name, options in fieldsets
+        ]
 
     def get_queryset(self, request):
         qs = super().get_queryset(request).select_related("webhook")
@@ -172,8 +187,11 @@ class EventAdmin(CsvExportMixin, WebhookLogAdmin):
 
     @admin.display(description="Parameters")
     def payload_table(self, event):
-        rows = format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", event.payload)
-        return format_html('<table class="ds24-payload">{}</table>', rows)
+        return parameter_table(event.payload)
+
+    @admin.display(description="Parameters (without the signature)")
+    def payload_table_without_signature(self, event):
+        return parameter_table(event.payload_without_signature)
 
     def _event_links(self, events):
         if not events:
@@ -216,6 +234,11 @@ class EventAdmin(CsvExportMixin, WebhookLogAdmin):
             .order_by("received")[:50]
         )
         return self._event_links(others)
+
+
+def parameter_table(pairs) -> str:
+    rows = format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", pairs)
+    return format_html('<table class="ds24-payload">{}</table>', rows)
 
 
 @admin.register(PaymentEvent)

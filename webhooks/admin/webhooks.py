@@ -18,7 +18,13 @@ from ds24site.admin_cells import stacked
 from ds24site.admin_tools import ObjectActionsMixin, SafeChangeListMixin, badge, change_url
 from webhooks import ipn, samples
 from webhooks.admin.forms import WebhookForm
-from webhooks.models import Event, RejectedDelivery, Webhook
+from webhooks.models import (
+    MIN_PASSPHRASE_LENGTH,
+    Event,
+    RejectedDelivery,
+    Webhook,
+    passphrase_problem,
+)
 from webhooks.services import (
     NotRegistrable,
     webhook_register,
@@ -149,13 +155,22 @@ class WebhookAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin):
             webhook.ds24_domain_id,
         )
 
+    # Only those who may change a webhook see these: the passphrase signs IPNs, and for an
+    # unsigned webhook the receive URL is enough to post fake ones.
+    secret_fields = ("receive_url", "passphrase")
+
     def get_fieldsets(self, request, obj=None):
-        """The passphrase is enough to forge IPNs: only those who may change the webhook see it."""
         fieldsets = super().get_fieldsets(request, obj)
         if obj is None or self.has_change_permission(request, obj):
             return fieldsets
         return [
-            (name, {**options, "fields": [f for f in options["fields"] if f != "passphrase"]})
+            (
+                name,
+                {
+                    **options,
+                    "fields": [f for f in options["fields"] if f not in self.secret_fields],
+                },
+            )
             for name, options in fieldsets
         ]
 
@@ -174,8 +189,13 @@ class WebhookAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             reveal = self.has_change_permission(request, obj)
-            context["setup_steps"] = setup_steps(obj, reveal_passphrase=reveal)
+            context["setup_steps"] = setup_steps(obj, reveal_secrets=reveal)
             context["receive_url_warning"] = receive_url_warning(obj)
+            # Set before passphrases had to be 16 characters: still checked, but guessable.
+            context["weak_passphrase"] = (
+                reveal and bool(obj.passphrase) and passphrase_problem(obj.passphrase) is not None
+            )
+            context["min_passphrase_length"] = MIN_PASSPHRASE_LENGTH
             context["sample_event"] = samples.SAMPLE_FOR_KIND[obj.kind].__name__
             context["register_problem"] = webhook_register_problem(
                 webhook=obj, connection=obj.connection
