@@ -67,6 +67,9 @@ def receive(request, token):
     POST's body, without the content-type check; every row from "inactive" down applies to both.
 
     request                                     status  body                             retried
+    malformed Content-Type (RFC 2231 charset*=) 400     ERROR: malformed Content-Type... yes
+    Content-Type charset no text is read in     415     ERROR: unsupported charset...    yes
+      (zlib, idna: at any URL, refused before Django by ds24site/wsgi.py; not recorded)
     GET or HEAD without event or sha_sign       200     OK                               no
       (Digistore24's URL validation)
     unknown or regenerated-away token           404     ERROR: unknown webhook           yes
