@@ -44,6 +44,7 @@ class WebhookAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin):
         "updated",
         "last_received",
         "last_rejected",
+        "last_signature_failure",
         "event_count",
         "rejected_count",
         "registration",
@@ -60,6 +61,7 @@ class WebhookAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin):
                 "fields": [
                     "last_received",
                     "last_rejected",
+                    "last_signature_failure",
                     "event_count",
                     "rejected_count",
                     "created",
