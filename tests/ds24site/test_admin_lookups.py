@@ -111,13 +111,17 @@ def test_lookups_of_no_filter_are_refused_without_running(viewer, rows, model):
         assert not [q["sql"] for q in queries if PROBE in q["sql"]], params
 
 
-@pytest.mark.parametrize("model", LISTS, ids=lambda model: model._meta.label)
+def foreign_key(model):
+    return next((f for f in model._meta.get_fields() if f.many_to_one and f.concrete), None)
+
+
+@pytest.mark.parametrize(
+    "model", [m for m in LISTS if foreign_key(m)], ids=lambda model: model._meta.label
+)
 def test_a_relation_lookup_of_no_filter_is_refused_too(viewer, rows, model):
     """Django itself refuses some lookups across relations with a bare 400; here they get the
     same redirect as any other lookup that is not a filter's."""
-    relation = next((f for f in model._meta.get_fields() if f.many_to_one and f.concrete), None)
-    if relation is None:
-        pytest.skip("no foreign key")
+    relation = foreign_key(model)
     target = text_field(relation.related_model)
     response = viewer.get(list_url(model), {f"{relation.name}__{target}__regex": PROBE})
     assert response.status_code == 302 and response["Location"].endswith("?e=1")
