@@ -113,7 +113,7 @@ def destination_items(now, *, deliveries_visible: bool) -> tuple[list[Item], lis
         change = admin_url("forwarding_destination_change", destination.pk)
         failed = admin_url(
             "forwarding_delivery_changelist",
-            query={"destination__id__exact": destination.pk, "status": "failed"},
+            query={"destination__id__exact": destination.pk, "status__exact": "failed"},
         )
         item = Item(
             "Destination", destination.name, Destination.Status(status).label, OK, "", change

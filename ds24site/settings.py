@@ -145,7 +145,8 @@ FIELD_ENCRYPTION_KEY = env.list("FIELD_ENCRYPTION_KEY", default=[])
 # --- IPN receiver -----------------------------------------------------------------------------
 
 IPN_MAX_BODY_BYTES = env.int("IPN_MAX_BODY_BYTES", default=256 * 1024)
-# Rejected deliveries kept per webhook; older ones are dropped as new ones arrive.
+# Rejected deliveries kept per webhook; when full, the senders (IPv4 address or IPv6 /64) with
+# the most rows give up their oldest first (webhooks/rejected_log.py).
 REJECTED_KEEP = env.int("REJECTED_KEEP", default=1000)
 # Days events and rejected deliveries are kept by `pruneevents`; unset keeps them forever.
 EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=None)

@@ -122,6 +122,12 @@ class Webhook(models.Model):
     event_count = models.PositiveBigIntegerField(default=0, editable=False)
     rejected_count = models.PositiveBigIntegerField(default=0, editable=False)
     last_rejected = models.DateTimeField(null=True, blank=True, editable=False)
+    # The latest rejected delivery that carried a signature of Digistore24's form (what its
+    # deliveries look like when the passphrases differ): the "Rejecting" status reads this,
+    # not last_rejected, so junk cannot make a receiving webhook look broken.
+    last_signature_failure = models.DateTimeField(
+        "last signed delivery rejected", null=True, blank=True, editable=False
+    )
     # Its registration in Digistore24 (webhooks.services.webhook_register). The domain id is
     # made at the first registration and kept, so that registering again updates the same
     # connection there. The connection registered with is protected from deletion: only its
@@ -204,15 +210,17 @@ class Webhook(models.Model):
 
     @property
     def status(self) -> str:
-        """Paused when inactive; rejecting when the latest recent delivery was turned away;
-        receiving when something arrived recently; silent otherwise."""
+        """Paused when inactive; rejecting when, recently and since the last delivery that
+        was stored, a signed delivery failed its signature check (Digistore24's, when the
+        passphrases differ; deliveries without a signature of its form are junk, which must
+        not make a webhook look broken); receiving when something arrived recently; silent
+        otherwise. (A forger who knows the receive URL and the signature's form can still
+        make a webhook show "rejecting", never "receiving".)"""
         if not self.active:
             return self.Status.PAUSED
         recent = timezone.now() - self.SILENT_AFTER
-        rejected_recently = self.last_rejected and self.last_rejected > recent
-        if rejected_recently and (
-            not self.last_received or self.last_rejected > self.last_received
-        ):
+        failed = self.last_signature_failure
+        if failed and failed > recent and (not self.last_received or failed > self.last_received):
             return self.Status.REJECTING
         if self.last_received and self.last_received > recent:
             return self.Status.RECEIVING

@@ -20,7 +20,7 @@ from connections import client as ds24
 from connections.models import Connection
 from connections.services import connection_call
 from ds24site import prepared
-from webhooks import ipn, samples, signing, tasks
+from webhooks import ipn, rejected_log, samples, signing, tasks
 from webhooks.models import Event, RejectedDelivery, Webhook, new_domain_id
 from webhooks.signals import event_stored, ipn_received
 
@@ -30,11 +30,14 @@ FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 
 class Rejection(Exception):
-    """A delivery that is turned away: `status` is the HTTP answer, str() the one-line reason."""
+    """A delivery that is turned away: `status` is the HTTP answer, str() the one-line reason.
+    `signed`: it carried a signature of Digistore24's form that did not verify, which is what
+    Digistore24's own deliveries look like when the passphrases differ."""
 
-    def __init__(self, status: int, reason: str):
+    def __init__(self, status: int, reason: str, *, signed: bool = False):
         super().__init__(reason)
         self.status = status
+        self.signed = signed
 
 
 def ipn_verify(
@@ -58,8 +61,9 @@ def ipn_verify(
     except ipn.MalformedIPN as exc:
         raise Rejection(400, str(exc)) from None
     if webhook.passphrase:
-        if not signing.verify(dict(pairs), webhook.passphrase):
-            raise Rejection(403, "invalid sha signature")
+        params = dict(pairs)
+        if not signing.verify(params, webhook.passphrase):
+            raise Rejection(403, "invalid sha signature", signed=signing.looks_signed(params))
         return pairs, Event.Signature.VERIFIED
     if webhook.accept_unsigned:
         return pairs, Event.Signature.UNSIGNED
@@ -179,10 +183,13 @@ def delivery_reject(
     sender_ip: str | None,
 ) -> None:
     """Keep a turned-away delivery for the vendor to inspect, at most REJECTED_KEEP per webhook
-    (oldest dropped first, so junk cannot fill the disk). Never raises: the sender gets its
-    rejection whether or not this could be written."""
+    (rejected_prune: a flood gives up its own rows first, so junk can neither fill the disk
+    nor push out another sender's rejection). Only a signed delivery that failed counts
+    towards the webhook's "Rejecting" status (Webhook.status). Never raises: the sender gets
+    its rejection whether or not this could be written."""
     logger.warning("webhook %s rejected a delivery from %s: %s", webhook.pk, sender_ip, rejection)
     now = timezone.now()
+    seen = {"last_signature_failure": now} if rejection.signed else {}
     try:
         with transaction.atomic():
             RejectedDelivery.objects.create(
@@ -196,7 +203,7 @@ def delivery_reject(
                 body=body,
             )
             Webhook.objects.filter(pk=webhook.pk).update(
-                rejected_count=F("rejected_count") + 1, last_rejected=now
+                rejected_count=F("rejected_count") + 1, last_rejected=now, **seen
             )
         # The counter only grows, so below the cap there is certainly nothing to drop.
         if webhook.rejected_count >= settings.REJECTED_KEEP:
@@ -206,12 +213,17 @@ def delivery_reject(
 
 
 def rejected_prune(*, webhook: Webhook, keep: int) -> int:
-    """Delete all but the newest `keep` rejected deliveries of a webhook; returns how many."""
+    """When a webhook holds more than `keep` rejected deliveries, delete down to nine tenths
+    of `keep`, so that the next prune is a tenth of `keep` rejections away; the rows go from
+    the largest (sender network, kind) groups first (webhooks.rejected_log). Returns how many
+    were deleted."""
     newest_first = RejectedDelivery.objects.filter(webhook=webhook).order_by("-id")
-    first_doomed = list(newest_first.values_list("id", flat=True)[keep : keep + 1])
-    if not first_doomed:
-        return 0
-    deleted, _ = newest_first.filter(id__lte=first_doomed[0]).delete()
+    if not list(newest_first.values_list("id", flat=True)[keep : keep + 1]):
+        return 0  # (one indexed probe: the common case while a webhook is under its cap)
+    rows = list(newest_first.values_list("id", "sender_ip", "status_code"))
+    kept = rejected_log.kept_ids(rows, keep - keep // 10)
+    doomed = [row_id for row_id, _sender_ip, _status_code in rows if row_id not in kept]
+    deleted, _ = RejectedDelivery.objects.filter(id__in=doomed).delete()
     return deleted
 
 

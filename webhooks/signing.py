@@ -10,6 +10,7 @@ html_entity_decode) exactly: tests/payloads/php/signatures.json was signed by PH
 
 import hashlib
 import hmac
+import re
 import string
 from collections.abc import Iterable
 
@@ -18,6 +19,8 @@ from webhooks.php_html import html_entity_decode
 SIGNATURE_KEYS = frozenset({"sha_sign", "SHASIGN"})
 # PHP's strtoupper changes ASCII letters only; str.upper would also turn "ü" into "Ü".
 _PHP_STRTOUPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
+# The form of Digistore24's signatures: SHA-512 in hex.
+_SIGNATURE_FORM = re.compile(r"[0-9A-Fa-f]{128}")
 
 
 def signature(
@@ -46,6 +49,12 @@ def signature(
 
 def received_signature(params: dict[str, str]) -> str:
     return params.get("sha_sign") or params.get("SHASIGN") or ""
+
+
+def looks_signed(params: dict[str, str]) -> bool:
+    """Whether the parameters carry a signature of the form Digistore24's have, right or
+    wrong. Junk posts rarely do; a forger has to know the format."""
+    return bool(_SIGNATURE_FORM.fullmatch(received_signature(params).strip()))
 
 
 def verify(params: dict[str, str], passphrase: str) -> bool:

@@ -32,6 +32,20 @@ def _sender_ip(request) -> str | None:
         return None
 
 
+def _read_body(request, size: int) -> bytes:
+    """Up to `size` bytes of a POST's body. Django reads only Content-Length bytes, so a
+    chunked body (which has none) would read as empty; a server that ends the body stream
+    itself says so with `wsgi.input_terminated` (gunicorn does), and then it is read to its
+    end. A read may return less than asked before the end, hence the loop."""
+    if request.META.get("CONTENT_LENGTH") or not request.META.get("wsgi.input_terminated"):
+        return request.read(size)
+    stream, chunks = request.META["wsgi.input"], []
+    while size > 0 and (chunk := stream.read(size)):
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
 def _carries_ipn(query: str) -> bool:
     """Whether a query string names an IPN parameter, which makes a GET a delivery rather than
     Digistore24's URL check. Reads only the keys, leniently, so that a malformed delivery is
@@ -53,6 +67,9 @@ def receive(request, token):
     POST's body, without the content-type check; every row from "inactive" down applies to both.
 
     request                                     status  body                             retried
+    malformed Content-Type (RFC 2231 charset*=) 400     ERROR: malformed Content-Type... yes
+    Content-Type charset no text is read in     415     ERROR: unsupported charset...    yes
+      (zlib, idna: at any URL, refused before Django by ds24site/wsgi.py; not recorded)
     GET or HEAD without event or sha_sign       200     OK                               no
       (Digistore24's URL validation)
     unknown or regenerated-away token           404     ERROR: unknown webhook           yes
@@ -69,6 +86,8 @@ def receive(request, token):
     the same parameters again (sha_sign aside)  200     OK, counted on the first row     no
     database down or locked, secrets unreadable 503     ERROR: not stored, retry later   yes
 
+    A body sent chunked (Transfer-Encoding, no Content-Length) is read like any other, up to
+    the same limit, where the server ends the body itself (gunicorn; `wsgi.input_terminated`).
     The form is read as PHP reads it (webhooks.ipn.parse_body): empty fields are skipped and a
     key without `=` has an empty value. Connection tests and events outside the webhook's set
     are stored too, marked by Event.scope, and answered OK. An inactive webhook loses nothing:
@@ -104,7 +123,7 @@ def receive(request, token):
     limit = settings.IPN_MAX_BODY_BYTES
     if request.method == "POST":
         # One byte past the limit tells "too large" without reading (or storing) the rest.
-        body, what = request.read(limit + 1), "body"
+        body, what = _read_body(request, limit + 1), "body"
     else:
         # WSGI hands over the query string's raw bytes as Latin-1 (PEP 3333).
         body, what = query.encode("latin-1"), "query string"

@@ -94,7 +94,7 @@ def test_health_red_first_with_the_fixing_action(db, admin_client):
     RejectedDelivery.objects.create(
         webhook=broken, status_code=403, reason="long ago", received=now - timedelta(days=2)
     )
-    Webhook.objects.filter(pk=broken.pk).update(last_rejected=now)
+    Webhook.objects.filter(pk=broken.pk).update(last_rejected=now, last_signature_failure=now)
     html = page(admin_client)
     rows = re.findall(r'<tr class="ds24-health-(\w+)">(.*?)</tr>', html, re.S)
     assert rows[0][0] == "red" and "Broken" in rows[0][1]

@@ -49,7 +49,7 @@ def change(delivery):
 
 def test_list_filters_by_status_and_destination(forwarding_staff, sent):
     assert listing(forwarding_staff).count('class="field-created') == 6
-    failed = listing(forwarding_staff, status="failed")
+    failed = listing(forwarding_staff, status__exact="failed")
     assert failed.count('class="field-created') == 1
     assert "on_payment ORDER0" in failed and "ORDER1" not in failed
     assert 'ds24-badge rejecting">Failed' in failed

@@ -117,7 +117,7 @@ def test_list_shows_health_at_a_glance(staff_client, post_ipn, webhook):
     receiving = webhook
     post_ipn(receiving, signed(on_payment()))
     rejecting = webhook_create(name="Rejecting", kind="all")
-    post_ipn(rejecting, on_payment())  # unsigned: rejected
+    post_ipn(rejecting, signed(on_payment(), "another passphrase"))  # the passphrases differ
     silent = webhook_create(name="Silent", kind="all")
     Webhook.objects.filter(pk=silent.pk).update(last_received=now - timedelta(days=3))
     paused = webhook_create(name="Paused", kind="all")

@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 import pytest
 from django.test import override_settings
 
-from tests.conftest import on_payment, signed
+from tests.conftest import FORM, on_payment, signed
 from webhooks.models import Event, RejectedDelivery, Webhook
 from webhooks.services import delivery_reverify, rejected_prune
 
@@ -98,3 +98,97 @@ def test_a_rejected_get_that_still_fails_says_why(client, webhook):
         "invalid sha signature"
     )
     assert RejectedDelivery.objects.count() == 1 and Event.objects.count() == 0
+
+
+# --- Junk cannot push out a real rejection ----------------------------------------------------
+
+REAL_IP = "203.0.113.5"
+JUNK_IP = "198.51.100.7"
+
+
+def real_rejection(post_ipn, webhook, sender=REAL_IP):
+    """Digistore24's IPN signed with a passphrase that differs from the webhook's."""
+    post_ipn(webhook, signed(on_payment(), "the-real-passphrase"), REMOTE_ADDR=sender)
+    return RejectedDelivery.objects.latest("id")
+
+
+def junk(client, webhook, count, senders=(JUNK_IP,), body=b"x=1"):
+    path = webhook.get_receive_url()
+    for n in range(count):
+        sender = senders[n % len(senders)]
+        client.post(path, data=body, content_type=FORM, REMOTE_ADDR=sender)
+
+
+def test_a_thousand_junk_posts_leave_another_senders_rejection_re_verifiable(
+    client, post_ipn, webhook
+):
+    """The finding: 1,001 unsigned posts (at the default cap of 1,000) pushed a real rejection
+    out of the log, so it could no longer be re-verified."""
+    real = real_rejection(post_ipn, webhook)
+    junk(client, webhook, 1001, body=urlencode(on_payment(order_id="JUNK")).encode())
+
+    assert RejectedDelivery.objects.filter(webhook=webhook).count() <= 1000
+    assert RejectedDelivery.objects.filter(pk=real.pk).exists()
+    webhook.passphrase = "the-real-passphrase"
+    webhook.save()
+    assert delivery_reverify(delivery=RejectedDelivery.objects.get(pk=real.pk)) is None
+    assert Event.objects.get().order_id == "ABC123XY"
+
+
+@override_settings(REJECTED_KEEP=10)
+@pytest.mark.parametrize(
+    ("junk_senders", "junk_body"),
+    [
+        pytest.param([JUNK_IP], b"x=1", id="same reason, another sender"),
+        pytest.param([REAL_IP], b"", id="same sender, another reason"),
+        pytest.param([f"2001:db8:1:2::{n:x}" for n in range(1, 200)], b"x=1", id="one IPv6 /64"),
+    ],
+)
+def test_junk_pushes_out_only_its_own_rejections(
+    client, post_ipn, webhook, junk_senders, junk_body
+):
+    real = real_rejection(post_ipn, webhook, sender="2001:db8:1:3::1")
+    other = real_rejection(post_ipn, webhook)
+    junk(client, webhook, 60, junk_senders, junk_body)
+
+    kept = RejectedDelivery.objects.filter(webhook=webhook)
+    assert kept.count() <= 10
+    assert kept.filter(pk__in=[real.pk, other.pk]).count() == 2
+    # The junk keeps its newest rows: the log still shows what is going on.
+    assert kept.exclude(pk__in=[real.pk, other.pk]).count() >= 5
+
+
+@override_settings(REJECTED_KEEP=10)
+def test_more_senders_than_the_cap_still_never_exceed_it(client, post_ipn, webhook):
+    """Every sender keeps its newest row while there is room; an attacker with more addresses
+    (networks) than the cap can only push out the senders whose latest row is oldest."""
+    real_rejection(post_ipn, webhook)
+    junk(client, webhook, 30, [f"192.0.2.{n}" for n in range(1, 31)])
+    kept = RejectedDelivery.objects.filter(webhook=webhook)
+    assert kept.count() <= 10
+    assert len({row.sender_ip for row in kept}) == kept.count()  # one per sender, the newest
+    assert max(kept.values_list("id", flat=True)) == RejectedDelivery.objects.latest("id").id
+
+
+# --- What makes a webhook show "Rejecting" ----------------------------------------------------
+
+
+def test_junk_does_not_make_a_receiving_webhook_rejecting(client, post_ipn, webhook):
+    post_ipn(webhook, signed(on_payment()))
+    junk(client, webhook, 20)  # no signature
+    junk(client, webhook, 5, body=b"sha_sign=abc&event=on_payment")  # not Digistore24's form
+    junk(client, webhook, 5, body=b"")  # nothing at all
+    webhook.refresh_from_db()
+    assert webhook.rejected_count == 30
+    assert webhook.status == Webhook.Status.RECEIVING
+
+
+def test_a_signed_ipn_that_fails_makes_it_rejecting(post_ipn, webhook):
+    """What Digistore24 sends when its passphrase differs from the webhook's."""
+    post_ipn(webhook, signed(on_payment()))
+    real_rejection(post_ipn, webhook)
+    webhook.refresh_from_db()
+    assert webhook.status == Webhook.Status.REJECTING
+    post_ipn(webhook, signed(on_payment(order_id="NEXT")))  # the passphrases agree again
+    webhook.refresh_from_db()
+    assert webhook.status == Webhook.Status.RECEIVING

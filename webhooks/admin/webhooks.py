@@ -50,6 +50,7 @@ class WebhookAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin):
         "updated",
         "last_received",
         "last_rejected",
+        "last_signature_failure",
         "event_count",
         "rejected_count",
         "registration",
@@ -66,6 +67,7 @@ class WebhookAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin):
                 "fields": [
                     "last_received",
                     "last_rejected",
+                    "last_signature_failure",
                     "event_count",
                     "rejected_count",
                     "created",
