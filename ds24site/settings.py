@@ -291,11 +291,34 @@ X_FRAME_OPTIONS = "DENY"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+        # Receive URLs carry their webhook's credential (ds24site/redaction.py).
+        "redact_receive_tokens": {"()": "ds24site.redaction.RedactReceiveTokens"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_receive_tokens"],
+        },
+        # Django's own, redefined so that the error mails to ADMINS are redacted too.
+        "mail_admins": {
+            "level": "ERROR",
+            "class": "django.utils.log.AdminEmailHandler",
+            "filters": ["require_debug_false", "redact_receive_tokens"],
+            "reporter_class": "ds24site.redaction.RedactingExceptionReporter",
+        },
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # These replace Django's default handlers for its loggers, which print and mail paths
+    # unredacted: "django" mails errors as before and prints through the console above;
+    # runserver's request lines ("django.server") are printed there too.
+    "loggers": {
+        "django": {"handlers": ["mail_admins"], "level": "INFO"},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }
