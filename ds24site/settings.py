@@ -135,6 +135,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # key decrypts, which is how keys are rotated.
 FIELD_ENCRYPTION_KEY = env.list("FIELD_ENCRYPTION_KEY", default=[])
 
+# --- Serving ----------------------------------------------------------------------------------
+
+# Seconds a client may take to send a request's head (from its first byte) and then its body;
+# a later one is dropped, so slow clients cannot hold the server's threads
+# (ds24site.server.DeadlineWorker, which reads these).
+REQUEST_HEADER_TIMEOUT = env.float("REQUEST_HEADER_TIMEOUT", default=10.0)
+REQUEST_BODY_TIMEOUT = env.float("REQUEST_BODY_TIMEOUT", default=10.0)
+
 # --- IPN receiver -----------------------------------------------------------------------------
 
 IPN_MAX_BODY_BYTES = env.int("IPN_MAX_BODY_BYTES", default=256 * 1024)
