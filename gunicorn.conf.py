@@ -16,3 +16,5 @@ timeout = 30
 # Forwarded headers are judged by the app's TRUSTED_PROXIES alone.
 forwarded_allow_ips = ""
 accesslog = "-"
+# Cuts receive URLs' tokens from the access and error logs (ds24site/redaction.py).
+logger_class = "ds24site.server.RedactingLogger"

@@ -1,4 +1,4 @@
-"""The gunicorn worker class that gunicorn.conf.py names.
+"""The gunicorn worker and logger classes that gunicorn.conf.py names.
 
 DeadlineWorker: gunicorn's threaded worker with a deadline on reading each request.
 Sync workers hold one connection each for as long as its client takes, so four clients
@@ -33,12 +33,15 @@ from datetime import datetime
 from functools import cached_property
 
 from django.conf import settings
+from gunicorn import glogging
 from gunicorn.http.body import LengthReader
 from gunicorn.http.errors import NoMoreData
 from gunicorn.http.parser import RequestParser
 from gunicorn.http.unreader import SocketUnreader
 from gunicorn.http.wsgi import Response, default_environ
 from gunicorn.workers.gthread import TConn, ThreadWorker
+
+from ds24site.redaction import RedactReceiveTokens
 
 
 def peer(client) -> str:
@@ -229,3 +232,17 @@ class DeadlineWorker(ThreadWorker):
         response.status, response.response_length = f"{status} {reason}", len(body)
         self.log.access(response, req, environ, datetime.now() - started)
         stop_reading(conn.sock)
+
+
+REDACT = RedactReceiveTokens()
+
+
+class RedactingLogger(glogging.Logger):
+    """gunicorn's logger with receive URLs' tokens cut from its access log (the request line,
+    %(U)s and others carry the path) and its error log ("Error handling request /ipn/…")."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        # One filter instance: addFilter skips it when setup runs again on a reload.
+        self.error_log.addFilter(REDACT)
+        self.access_log.addFilter(REDACT)

@@ -242,3 +242,24 @@ def test_the_server_reads_the_body_before_the_application(gunicorn, webhook):
     assert answer.startswith(b"HTTP/1.1 413 ")
     assert answer.endswith(b"\r\n\r\nERROR: body larger than 2621440 bytes\n")
     assert Event.objects.count() == 1
+
+
+def test_receive_tokens_are_cut_from_the_servers_logs(gunicorn, webhook):
+    server = gunicorn()
+    path = receive_path(webhook)
+    token = path.split("/")[2]
+    unknown = "Xy9" + token[3:]
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    conn.request("GET", path)  # Digistore24's URL check
+    assert conn.getresponse().read() == b"OK"
+    conn.request("POST", f"/ipn/{unknown}/", body="event=x", headers={"Content-Type": FORM})
+    assert conn.getresponse().status == 404  # logged by django.request as well
+    conn.close()
+
+    # The access log's line comes after the answer.
+    wait_for(lambda: 'HTTP/1.1" 404' in server.log_text(), "the 404's access log line")
+    log = server.log_text()
+    assert f'"GET /ipn/{token[:4]}… HTTP/1.1" 200' in log
+    assert f'"POST /ipn/Xy9{token[3]}…/ HTTP/1.1" 404' in log
+    assert f"Not Found: /ipn/Xy9{token[3]}…/" in log
+    assert token[4:] not in log
