@@ -18,3 +18,8 @@ forwarded_allow_ips = ""
 accesslog = "-"
 # Cuts receive URLs' tokens from the access and error logs (ds24site/redaction.py).
 logger_class = "ds24site.server.RedactingLogger"
+# gunicorn's default control socket is one path per user ($XDG_RUNTIME_DIR/gunicorn.ctl): a
+# second instance on the machine takes it over, and stopping either removes it. Off unless
+# asked for, at a path of this instance's own (0600).
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
+control_socket_disable = not control_socket

@@ -7,6 +7,7 @@ import os
 import select
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -242,6 +243,23 @@ def test_the_server_reads_the_body_before_the_application(gunicorn, webhook):
     assert answer.startswith(b"HTTP/1.1 413 ")
     assert answer.endswith(b"\r\n\r\nERROR: body larger than 2621440 bytes\n")
     assert Event.objects.count() == 1
+
+
+def test_no_control_socket_unless_asked_for(gunicorn, tmp_path):
+    """gunicorn's default, one path per user ($XDG_RUNTIME_DIR/gunicorn.ctl, else
+    ~/.gunicorn/gunicorn.ctl), is shared by every instance on the machine."""
+    gunicorn()
+    assert not [path for path in (tmp_path / "home").rglob("*") if path.is_socket()]
+
+
+def test_a_control_socket_asked_for_is_this_instances_own(gunicorn, tmp_path):
+    path = tmp_path / "instance" / "gunicorn.ctl"
+    path.parent.mkdir()
+    gunicorn(GUNICORN_CONTROL_SOCKET=str(path))
+    wait_for(path.exists, "the control socket")
+    assert path.is_socket()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert not [path for path in (tmp_path / "home").rglob("*") if path.is_socket()]
 
 
 def test_receive_tokens_are_cut_from_the_servers_logs(gunicorn, webhook):
