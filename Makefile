@@ -8,6 +8,8 @@ export PORT
 .PHONY: setup run demo test lint format bench lock clean
 
 # What `run` and `demo` both need: a local .env, the database, static files, an admin.
+# DJANGO_SUPERUSER_PASSWORD (for ensureadmin) is emptied for the long-running commands below:
+# see SETUP_ONLY_VARIABLES in ds24site/management/commands/serve.py.
 setup: $(VENV)/.run-installed
 	@mkdir -p var
 	$(BIN)/python -m ds24site.envfile --port $(PORT)
@@ -18,12 +20,12 @@ setup: $(VENV)/.run-installed
 # The web server and one task worker (forwarding, ipn_received receivers), both logging here.
 run: setup
 	@echo "Serving on http://127.0.0.1:$(PORT)/admin/ with a task worker  (Ctrl+C stops both)"
-	$(BIN)/python manage.py serve
+	DJANGO_SUPERUSER_PASSWORD= $(BIN)/python manage.py serve
 
 # The app with the Digistore24 stand-in, a demo connection, a webhook of each kind and a stream
 # of signed sample IPNs, in the same local database as `make run`.
 demo: setup
-	$(BIN)/python manage.py demo
+	DJANGO_SUPERUSER_PASSWORD= $(BIN)/python manage.py demo
 
 test: $(VENV)/.dev-installed
 	@mkdir -p var

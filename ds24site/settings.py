@@ -142,6 +142,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # key decrypts, which is how keys are rotated.
 FIELD_ENCRYPTION_KEY = env.list("FIELD_ENCRYPTION_KEY", default=[])
 
+# --- Serving ----------------------------------------------------------------------------------
+
+# Seconds a client may take to send a request's head (from its first byte) and then its body;
+# a later one is dropped, so slow clients cannot hold the server's threads
+# (ds24site.server.DeadlineWorker, which reads these).
+REQUEST_HEADER_TIMEOUT = env.float("REQUEST_HEADER_TIMEOUT", default=10.0)
+REQUEST_BODY_TIMEOUT = env.float("REQUEST_BODY_TIMEOUT", default=10.0)
+
 # --- IPN receiver -----------------------------------------------------------------------------
 
 IPN_MAX_BODY_BYTES = env.int("IPN_MAX_BODY_BYTES", default=256 * 1024)
@@ -332,13 +340,36 @@ X_FRAME_OPTIONS = "DENY"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+        # Receive URLs carry their webhook's credential (ds24site/redaction.py).
+        "redact_receive_tokens": {"()": "ds24site.redaction.RedactReceiveTokens"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_receive_tokens"],
+        },
+        # Django's own, redefined so that the error mails to ADMINS are redacted too.
+        "mail_admins": {
+            "level": "ERROR",
+            "class": "django.utils.log.AdminEmailHandler",
+            "filters": ["require_debug_false", "redact_receive_tokens"],
+            "reporter_class": "ds24site.redaction.RedactingExceptionReporter",
+        },
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    # django-axes says at INFO what it does for every failed login; its warnings say enough.
-    "loggers": {"axes": {"level": "WARNING"}},
+    # These replace Django's default handlers for its loggers, which print and mail paths
+    # unredacted: "django" mails errors as before and prints through the console above;
+    # runserver's request lines ("django.server") are printed there too.
+    "loggers": {
+        # django-axes says at INFO what it does for every failed login; its warnings say enough.
+        "axes": {"level": "WARNING"},
+        "django": {"handlers": ["mail_admins"], "level": "INFO"},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }

@@ -88,6 +88,12 @@ def receive(request, token):
 
     A body sent chunked (Transfer-Encoding, no Content-Length) is read like any other, up to
     the same limit, where the server ends the body itself (gunicorn; `wsgi.input_terminated`).
+
+    Before this view runs, the server has read the whole request (ds24site/server.py): a client
+    slower than REQUEST_HEADER_TIMEOUT / REQUEST_BODY_TIMEOUT is dropped (408 for a late body),
+    and a body over 2.5 MiB (DATA_UPLOAD_MAX_MEMORY_SIZE) gets 413; neither is recorded, and
+    Digistore24 retries both.
+
     The form is read as PHP reads it (webhooks.ipn.parse_body): empty fields are skipped and a
     key without `=` has an empty value. Connection tests and events outside the webhook's set
     are stored too, marked by Event.scope, and answered OK. An inactive webhook loses nothing:

@@ -62,3 +62,49 @@ def test_a_signal_to_serve_stops_gunicorn_and_the_worker(signum):
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
         serve.wait(timeout=30)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_the_servers_environment_holds_no_admin_password():
+    """`make run` may be given DJANGO_SUPERUSER_PASSWORD for ensureadmin; what serve starts
+    runs for days and must not carry it."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    password = "not-for-the-server-9f3kQ"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "PORT": str(port),
+        "LOG_LEVEL": "ERROR",
+        "DJANGO_SUPERUSER_PASSWORD": password,
+    }
+    serve = subprocess.Popen([sys.executable, "manage.py", "serve"], cwd=ROOT, env=env)
+    started = []
+
+    def command(pid: int) -> bytes:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+
+    try:
+        wait_for(lambda: len(children(serve.pid)) == 2, "serve to start both")
+        started = children(serve.pid)
+        # Until they exec, forked children still show serve's own environment.
+        wait_for(
+            lambda: all(
+                b"gunicorn" in command(pid) or b"runworker" in command(pid) for pid in started
+            ),
+            "both to start",
+        )
+        (gunicorn,) = [pid for pid in started if b"gunicorn" in command(pid)]
+        wait_for(lambda: children(gunicorn), "gunicorn's workers")
+        processes = [*started, *children(gunicorn)]
+        for pid in processes:
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            assert password.encode() not in b"\0".join(environ), command(pid)
+            assert b"DJANGO_SUPERUSER_PASSWORD=" in environ  # empty: .env cannot fill it in
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        serve.wait(timeout=60)
+        for pid in started:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)

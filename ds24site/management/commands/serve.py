@@ -1,3 +1,4 @@
+import os
 import signal
 import subprocess
 import sys
@@ -5,6 +6,12 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+
+# Read once, by `ensureadmin` while `make run` sets up; the processes that run for days never need
+# it, and a process's environment is readable long after (/proc/PID/environ, `ps e`, crash
+# reports). Passed on empty rather than left out: empty counts as unset, and it keeps settings
+# from loading the value from .env into the server's environment (read_env never overwrites).
+SETUP_ONLY_VARIABLES = ("DJANGO_SUPERUSER_PASSWORD",)
 
 
 class Command(BaseCommand):
@@ -28,6 +35,7 @@ class Command(BaseCommand):
             ],
             "worker": [sys.executable, manage, "runworker", "--no-reload"],
         }
+        environment = {**os.environ, **dict.fromkeys(SETUP_ONLY_VARIABLES, "")}
         children: dict[str, subprocess.Popen] = {}
         signals_received = []
 
@@ -49,7 +57,9 @@ class Command(BaseCommand):
         for name, argv in commands.items():
             if signals_received:
                 break
-            children[name] = subprocess.Popen(argv, cwd=settings.BASE_DIR, start_new_session=True)  # noqa: S603
+            children[name] = subprocess.Popen(  # noqa: S603
+                argv, cwd=settings.BASE_DIR, env=environment, start_new_session=True
+            )
         while not signals_received and all(child.poll() is None for child in children.values()):
             time.sleep(0.2)
         exited = [name for name, child in children.items() if child.poll() is not None]
