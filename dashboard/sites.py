@@ -6,6 +6,7 @@ from django.contrib import admin
 from dashboard import charts
 from dashboard.figures import dashboard_figures
 from dashboard.health import dashboard_health
+from ds24site.admin_tools import SafeChangeListMixin
 from webhooks import ipn
 
 DJANGO_APPS = ("auth",)
@@ -83,6 +84,15 @@ def delivery_chart(outcomes) -> charts.Chart | None:
 class DashboardAdminSite(admin.AdminSite):
     index_title = "Digistore24 dashboard"
     index_template = "admin/index.html"
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        """Every list on this site, Django's and other apps' (users, tasks, axes) included,
+        takes only its filters' parameters: an admin registered without SafeChangeListMixin
+        gets it here, whatever the order in which apps register."""
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, SafeChangeListMixin):
+            admin_class = type(admin_class.__name__, (SafeChangeListMixin, admin_class), {})
+        super().register(model_or_iterable, admin_class, **options)
 
     def get_app_list(self, request, app_label=None):
         apps = super().get_app_list(request, app_label)

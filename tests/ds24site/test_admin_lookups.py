@@ -67,9 +67,10 @@ def viewer(client):
 @pytest.fixture
 def rows(post_ipn):
     """Rows in every list, so that every filter offers its choices."""
-    webhook = webhook_create(name="Payments", kind="all", passphrase="pw")
-    post_ipn(webhook, signed(on_payment(), "pw"))
-    post_ipn(webhook, signed(samples.eticket(), "pw"))
+    passphrase = "a-passphrase-of-16+"
+    webhook = webhook_create(name="Payments", kind="all", passphrase=passphrase)
+    post_ipn(webhook, signed(on_payment(), passphrase))
+    post_ipn(webhook, signed(samples.eticket(), passphrase))
     post_ipn(webhook, on_payment())  # unsigned: rejected
     connection = Connection(name="Shop")
     connection.set_key("123-abcdefghijklmnopqrstuvwxyz")
