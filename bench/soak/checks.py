@@ -136,12 +136,12 @@ def stored_once(ipns: list[Ipn], sender: Sender, events) -> list[Check]:
         low, high = ok_by_order[order_id], ok_by_order[order_id] + unanswered_by_order[order_id]
         if not low <= count <= high:
             wrong.append((order_id, count, low, high))
-    redelivered = sum(1 for ipn in ipns if ipn.kind == "redelivery")
+    redelivered = sum(1 for ipn in ipns if ipn.kind == "redelivery" and sender.sent(ipn))
     total = sum(rows[0][1] for rows in by_order.values())
     detail = (
         f"delivery counts add up to {total} for {sum(ok_by_order.values())} OK answers "
-        f"(+{sum(unanswered_by_order.values())} unanswered attempts) of {len(uniques)} unique "
-        f"IPNs and {redelivered} redeliveries"
+        f"(+{sum(unanswered_by_order.values())} unanswered attempts); {redelivered} "
+        "redeliveries sent"
     )
     if wrong:
         detail += f"; {len(wrong)} events off, e.g. {wrong[0][0]}: {wrong[0][1]} not in "
@@ -203,11 +203,13 @@ def rejected(ipns: list[Ipn], sender: Sender, webhooks, rows, keep: int, outage)
         )
     )
 
-    # Listed: the newest `keep` per webhook; each must be a bad IPN that was sent there.
+    # Listed: the newest `keep` per webhook; each must be a bad IPN that was sent there and
+    # rejected, or perhaps rejected (no answer came back).
     sent = collections.Counter()
     for index, status in zip(a.ipn, a.status, strict=True):
         ipn = by_ipn.get(index)
-        if ipn is not None and status is not None and 400 <= status < 500:
+        if ipn is not None and (status is None or 400 <= status < 500):
+            status = status or ipn.expected
             sent[(ipn.webhook, status, b"" if status == 413 else ipn.body)] += 1
     listed = collections.Counter((name, status, bytes(body)) for name, status, body in rows)
     strangers = listed - sent

@@ -41,15 +41,19 @@ FULL = Profile(
     ipns=20_000,
     connections=32,
     rate=150,
+    # One after another, so that each shows in the latency of its own window, and the kills
+    # come while IPNs flow (slow clients stall them all on sync gunicorn workers).
     attacks=(
         Attack(15, "slowloris", seconds=30, size=8),
-        Attack(30, "login_flood", seconds=30, size=6),
-        Attack(40, "kill_web_worker"),
-        Attack(55, "kill_task_worker"),
-        Attack(75, "database"),
+        Attack(50, "login_flood", seconds=30, size=6),
+        Attack(85, "kill_web_worker"),
+        Attack(95, "kill_task_worker"),
+        Attack(105, "database"),
     ),
     restart_postgres=True,
-    sqlite_lock_extra=3,
+    # Twice the busy timeout and more: a request that was already waiting when the lock was
+    # taken cannot slip through at its end.
+    sqlite_lock_extra=6,
     # Two passes of at most ~7 minutes each: `make soak` stays under 15 on a loaded machine,
     # where the load may then be cut short (a failed check that says so).
     load_seconds=270,
@@ -65,10 +69,10 @@ SHORT = Profile(
     connections=8,
     rate=40,
     attacks=(
-        Attack(2, "slowloris", seconds=5, size=2),
+        Attack(2, "slowloris", seconds=4, size=2),
         Attack(4, "login_flood", seconds=4, size=2),
-        Attack(6, "kill_web_worker"),
-        Attack(9, "database"),
+        Attack(9, "kill_web_worker"),
+        Attack(11, "database"),
     ),
     restart_postgres=False,
     sqlite_lock_extra=1,
