@@ -32,7 +32,7 @@ class Outcome:
     detail: str = ""
     failure: str = ""  # set when the app did not recover as it must
     statuses: collections.Counter = field(default_factory=collections.Counter)
-    latencies: list[float] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)  # the login flood's guesses
 
 
 def slowloris(app: App, path: str, size: int, seconds: float) -> Outcome:
@@ -124,6 +124,9 @@ def login_flood(app: App, size: int, seconds: float) -> Outcome:
         thread.join()
     outcome.ended = time.monotonic()
     outcome.detail = ", ".join(f"{k} {v}" for k, v in sorted(outcome.statuses.items()))
+    if outcome.latencies:
+        slowest = sorted(outcome.latencies)[int(len(outcome.latencies) * 0.99)]
+        outcome.detail += f", answered in {slowest * 1000:.0f} ms at p99"
     return outcome
 
 

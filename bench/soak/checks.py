@@ -45,11 +45,20 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
+def _server_error(status: int | None) -> bool:
+    """A 5xx other than 503, which is the receiver's documented "not stored, retry later"."""
+    return status is not None and status >= 500 and status != 503
+
+
 def answers(sender: Sender, login_statuses: collections.Counter) -> Check:
+    """`login_statuses`: the login flood's tally, keyed "GET 200", "POST 200", "<error>"."""
     a = sender.attempts
-    ipn_500 = sum(1 for s in a.status if s is not None and s >= 500 and s != 503)
-    login_500 = sum(n for key, n in login_statuses.items() if key.split()[-1].startswith("5")
-                    and not key.endswith("503"))  # fmt: skip
+    ipn_500 = sum(1 for s in a.status if _server_error(s))
+    login_500 = sum(
+        n
+        for key, n in login_statuses.items()
+        if (code := key.rpartition(" ")[2]).isdigit() and _server_error(int(code))
+    )
     by_status = collections.Counter("none" if s is None else s for s in a.status)
     detail = (
         f"{ipn_500} of {len(a.status)} IPN answers, {login_500} of "
