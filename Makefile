@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: setup run demo test lint format bench lock clean
+.PHONY: setup run demo test lint format bench soak lock clean
 
 # What `run` and `demo` both need: a local .env, the database, static files, an admin.
 # DJANGO_SUPERUSER_PASSWORD (for ensureadmin) is emptied for the long-running commands below:
@@ -40,6 +40,13 @@ bench: $(VENV)/.run-installed
 	$(BIN)/python bench/ipn_ingest.py $(if $(DATABASE_URL),--database-url $(DATABASE_URL))
 	$(BIN)/python bench/admin_scale.py --events $(BENCH_EVENTS) $(if $(DATABASE_URL),--database-url $(DATABASE_URL))
 	$(BIN)/python bench/api_scale.py --events $(BENCH_EVENTS) $(if $(DATABASE_URL),--database-url $(DATABASE_URL))
+
+# The app as `make run` serves it, fed 20,000 IPNs while attacked and while its processes and
+# database fail, then checked (bench/soak/): on SOAK_DATABASE_URL, a scratch PostgreSQL database
+# it creates and drops (the server is restarted once during the pass), then on SQLite.
+SOAK_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ds24soak
+soak: $(VENV)/.dev-installed
+	$(BIN)/python -m bench.soak --database $(SOAK_DATABASE_URL) --database sqlite
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

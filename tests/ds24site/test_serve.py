@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import requests
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
@@ -34,34 +35,67 @@ def alive(pid: int) -> bool:
     return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
-def test_a_signal_to_serve_stops_gunicorn_and_the_worker(signum):
-    """SIGHUP is what a closed terminal (or a dropped SSH session) sends."""
+@pytest.fixture
+def serve():
+    """`manage.py serve` on a free port, once gunicorn listens and the worker has run the sweep
+    it queues on starting (a signal between fork and exec is lost); every process it started
+    is killed at the end."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = {**os.environ, "DATABASE_URL": database_url(), "PORT": str(port), "LOG_LEVEL": "ERROR"}
-    serve = subprocess.Popen([sys.executable, "manage.py", "serve"], cwd=ROOT, env=env)
-    started = []
+    process = subprocess.Popen([sys.executable, "manage.py", "serve"], cwd=ROOT, env=env)
+    process.port = port
+    process.started = []
     try:
-        wait_for(lambda: len(children(serve.pid)) == 2, "serve to start both")
-        started = children(serve.pid)
-        # Signalled only once both run (a signal between fork and exec is lost): gunicorn
-        # listens, and the worker has run the sweep it queues on starting.
+        wait_for(lambda: len(children(process.pid)) == 2, "serve to start both")
+        process.started += children(process.pid)
         wait_for(lambda: listening(port), "gunicorn to listen")
         wait_for(
             lambda: DBTaskResult.objects.filter(status=TaskResultStatus.SUCCESSFUL).exists(),
             "the worker to run its first sweep",
         )
-        serve.send_signal(signum)
-        serve.wait(timeout=60)
-        wait_for(lambda: not any(alive(pid) for pid in started), "both to stop")
+        yield process
     finally:
-        for pid in [*started, serve.pid]:
+        for pid in [*process.started, *children(process.pid), process.pid]:
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
-        serve.wait(timeout=30)
+        process.wait(timeout=30)
+
+
+def task_worker(serve) -> int | None:
+    return next(
+        (
+            pid
+            for pid in children(serve.pid)
+            if b"runworker" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        ),
+        None,
+    )
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_to_serve_stops_gunicorn_and_the_worker(serve, signum):
+    """SIGHUP is what a closed terminal (or a dropped SSH session) sends."""
+    serve.send_signal(signum)
+    serve.wait(timeout=60)
+    wait_for(lambda: not any(alive(pid) for pid in serve.started), "both to stop")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_killed_task_worker_is_replaced_and_the_site_stays_up(serve):
+    """The OOM killer, or a database error the worker does not survive (PostgreSQL restarting):
+    the receiver must keep answering, and queued work must still be done."""
+    killed = task_worker(serve)
+    os.kill(killed, signal.SIGKILL)
+    wait_for(lambda: task_worker(serve) not in (None, killed), "another task worker")
+    serve.started.append(task_worker(serve))
+    assert serve.poll() is None
+    assert requests.get(f"http://127.0.0.1:{serve.port}/healthz", timeout=10).status_code == 200
+    serve.send_signal(signal.SIGTERM)
+    serve.wait(timeout=60)
+    wait_for(lambda: not any(alive(pid) for pid in serve.started), "both to stop")
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")

@@ -13,13 +13,17 @@ from django.core.management.base import BaseCommand
 # from loading the value from .env into the server's environment (read_env never overwrites).
 SETUP_ONLY_VARIABLES = ("DJANGO_SUPERUSER_PASSWORD",)
 
+# Seconds before a dead task worker is started again: the first time, and at most (doubling
+# while it keeps dying); a worker that ran WORKER_STEADY seconds counts as healthy again.
+WORKER_RESTART_MIN, WORKER_RESTART_MAX, WORKER_STEADY = 1.0, 30.0, 60.0
+
 
 class Command(BaseCommand):
     help = (
         "Run the web server (gunicorn) and one task worker (runworker) together, as `make run` "
         "does: both logs on this terminal; Ctrl+C (or SIGTERM, or closing the terminal) stops "
-        "both, gracefully; a second Ctrl+C kills them. When either exits, the other is stopped "
-        "too."
+        "both, gracefully; a second Ctrl+C kills them. A task worker that dies is started "
+        "again; when gunicorn exits, the worker is stopped too."
     )
 
     def handle(self, **options):
@@ -52,19 +56,41 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         # A closed terminal or SSH session: the children, in their own sessions, do not get it.
         signal.signal(signal.SIGHUP, stop)
+
         # Own sessions: a terminal's Ctrl+C reaches only this process, which then stops each
         # child once (a worker given two signals abandons its task instead of finishing it).
-        for name, argv in commands.items():
-            if signals_received:
-                break
-            children[name] = subprocess.Popen(  # noqa: S603
-                argv, cwd=settings.BASE_DIR, env=environment, start_new_session=True
-            )
-        while not signals_received and all(child.poll() is None for child in children.values()):
+        def start(name):
+            if not signals_received:
+                children[name] = subprocess.Popen(  # noqa: S603
+                    commands[name], cwd=settings.BASE_DIR, env=environment, start_new_session=True
+                )
+            if signals_received:  # arrived while starting: this child missed it
+                stop(signal.SIGTERM, None)
+
+        for name in commands:
+            start(name)
+        # A task worker dies with a SIGKILL (the OOM killer) or a database error it does not
+        # survive (db_worker re-raises all but "database is locked", e.g. while PostgreSQL
+        # restarts). Like gunicorn with its workers and systemd's Restart=always in production,
+        # serve starts another, so the receiver stays up and queued work is done; a worker that
+        # keeps dying waits longer each time, up to WORKER_RESTART_MAX seconds.
+        delay, worker_started = WORKER_RESTART_MIN, time.monotonic()
+        while not signals_received and children["gunicorn"].poll() is None:
+            worker = children["worker"]
+            if worker.poll() is not None:
+                if time.monotonic() - worker_started > WORKER_STEADY:
+                    delay = WORKER_RESTART_MIN
+                self.stderr.write(
+                    f"worker exited (code {worker.returncode}); starting another in {delay:g} s"
+                )
+                restart_at = time.monotonic() + delay
+                while not signals_received and time.monotonic() < restart_at:
+                    time.sleep(0.1)
+                start("worker")
+                delay, worker_started = min(delay * 2, WORKER_RESTART_MAX), time.monotonic()
             time.sleep(0.2)
-        exited = [name for name, child in children.items() if child.poll() is not None]
         if not signals_received:
-            self.stderr.write(f"{', '.join(exited)} exited; stopping the rest")
+            self.stderr.write("gunicorn exited; stopping the worker")
             stop(signal.SIGTERM, None)
         codes = [child.wait() for child in children.values()]
         if not signals_received and any(codes):
