@@ -4,13 +4,21 @@ from webhooks.models import Event, Webhook
 
 
 class WebhookSerializer(serializers.ModelSerializer):
-    """A webhook, never with its passphrase."""
+    """A webhook, never with its passphrase. Of webhooks from Webhook.objects.with_activity()."""
 
     id = serializers.UUIDField(source="public_id", read_only=True)
     receive_url = serializers.CharField(source="get_receive_url", read_only=True)
     status = serializers.CharField(read_only=True)
     connection = serializers.UUIDField(
         source="connection.public_id", read_only=True, allow_null=True
+    )
+    event_count = serializers.IntegerField(
+        read_only=True, help_text="Events stored; redeliveries are not counted."
+    )
+    last_received = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="When the newest stored event was received (redeliveries do not count).",
     )
 
     class Meta:
