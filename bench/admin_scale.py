@@ -69,6 +69,8 @@ def seed(total: int) -> None:
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from dashboard.models import DailyTotal
+    from dashboard.services import dailytotals_rebuild
     from webhooks import ipn
     from webhooks.models import Event, Webhook
     from webhooks.services import webhook_create
@@ -76,6 +78,8 @@ def seed(total: int) -> None:
     have = Event.objects.count()
     if have >= total:
         print(f"seed: {have} events already there")
+        if not DailyTotal.objects.exists():  # seeded by a version that did not build it
+            dailytotals_rebuild()
         return
     webhooks = {
         kind: Webhook.objects.filter(kind=kind).first() or webhook_create(name=kind, kind=kind)
@@ -151,12 +155,7 @@ def seed(total: int) -> None:
         done = start + len(rows)
         if done % 100_000 == 0 or done == total:
             print(f"seed: {done} events ({time.monotonic() - started:.0f} s)", flush=True)
-    for webhook in webhooks.values():  # the receiver keeps these; the bulk insert did not
-        stored = Event.objects.filter(webhook=webhook)
-        Webhook.objects.filter(pk=webhook.pk).update(
-            event_count=stored.count(),
-            last_received=stored.order_by("-received").values_list("received", flat=True).first(),
-        )
+    dailytotals_rebuild()  # the receiver keeps the roll-up; the bulk insert did not
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 

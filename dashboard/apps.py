@@ -8,8 +8,9 @@ class DashboardConfig(AppConfig):
     default = True
 
     def ready(self):
-        # webhooks stores events and must not import the dashboard (nothing reads it); the
-        # dashboard hooks its daily roll-up into the storing transaction instead.
+        # webhooks stores events and does not call the dashboard; the dashboard hooks its daily
+        # roll-up into the storing transaction instead. (webhooks only reads the roll-up's
+        # table, for each webhook's activity: Webhook.objects.with_activity.)
         from dashboard import receivers  # noqa: F401
 
 

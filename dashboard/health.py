@@ -45,12 +45,16 @@ def webhook_items(now) -> list[Item]:
     recent = RejectedDelivery.objects.filter(
         webhook=OuterRef("pk"), received__gte=now - REJECTIONS_WINDOW
     ).order_by()
-    webhooks = Webhook.objects.annotate(
-        rejections=Coalesce(
-            Subquery(recent.values("webhook").annotate(n=Count("pk")).values("n")), 0
-        ),
-        latest_reason=Subquery(recent.order_by("-id").values("reason")[:1]),
-    ).defer("passphrase")
+    webhooks = (
+        Webhook.objects.with_activity()
+        .annotate(
+            rejections=Coalesce(
+                Subquery(recent.values("webhook").annotate(n=Count("pk")).values("n")), 0
+            ),
+            latest_reason=Subquery(recent.order_by("-id").values("reason")[:1]),
+        )
+        .defer("passphrase")
+    )
     items = []
     for webhook in webhooks:
         status = webhook.status

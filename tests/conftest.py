@@ -49,6 +49,17 @@ def run_command(name: str, *args: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
+def migrate_to(targets: list[tuple[str, str]]):
+    """Migrate the test database to `targets` (app, migration) and return the historical apps
+    of that state, for tests of a migration's data step."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
 def signed(params: dict[str, str], passphrase: str = PASSPHRASE) -> dict[str, str]:
     return {**params, "sha_sign": signing.signature(params.items(), passphrase)}
 

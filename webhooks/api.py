@@ -148,7 +148,7 @@ class EventViewSet(viewsets.ReadOnlyModelViewSet):
 class WebhookViewSet(viewsets.ReadOnlyModelViewSet):
     """Webhooks, oldest first. Never the passphrase."""
 
-    queryset = Webhook.objects.select_related("connection")
+    queryset = Webhook.objects.with_activity().select_related("connection")
     serializer_class = WebhookSerializer
     lookup_field = "public_id"
     lookup_value_regex = UUID_PATTERN

@@ -8,11 +8,16 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Max, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+# The one arrow up from webhooks to the dashboard (architecture.md has it the other way):
+# the roll-up that the dashboard's event_stored receiver writes in every storing transaction is
+# also where a webhook's activity is read from, so that the receiver writes nothing more.
+from dashboard.models import WebhookTotal
 from ds24site.crypto import EncryptedTextField
 from ds24site.db import CurrentTransactionId  # (and registers the `__prefix` lookup)
 from ds24site.prepared import PreparedQuery
@@ -67,6 +72,24 @@ class WebhookQuerySet(models.QuerySet):
         once (ds24site.prepared) because it runs for every delivery."""
         return next(iter(_webhook_by_token(token)), None)
 
+    def with_activity(self):
+        """Webhooks with `event_count` (events stored, redeliveries not counted) and
+        `last_received` (when the newest of them was received, None before the first), from
+        the dashboard's roll-up in the same query: a subquery each over the webhook's few
+        WebhookTotal rows. Webhook.status needs them.
+
+        The receiver keeps no counter on the webhook's row: every IPN would write that one
+        row, and concurrent deliveries would queue on its lock until each commit is flushed.
+        The roll-up is written in the same transaction anyway and spread over rows.
+        """
+        rows = (
+            WebhookTotal.objects.filter(webhook_pk=OuterRef("pk")).order_by().values("webhook_pk")
+        )
+        return self.annotate(
+            event_count=Coalesce(Subquery(rows.annotate(n=Sum("count")).values("n")), 0),
+            last_received=Subquery(rows.annotate(newest=Max("last_received")).values("newest")),
+        )
+
 
 class Webhook(models.Model):
     """A receive URL that Digistore24 posts IPNs to: one of the three Watch triggers, or all."""
@@ -117,9 +140,8 @@ class Webhook(models.Model):
     )
     created = models.DateTimeField(default=timezone.now, editable=False)
     updated = models.DateTimeField(auto_now=True)
-    # Denormalised so that lists of webhooks need no aggregate over the event table.
-    last_received = models.DateTimeField(null=True, blank=True, editable=False)
-    event_count = models.PositiveBigIntegerField(default=0, editable=False)
+    # Denormalised so that lists of webhooks need no aggregate over the rejected deliveries;
+    # the events' count and last received come from with_activity().
     rejected_count = models.PositiveBigIntegerField(default=0, editable=False)
     last_rejected = models.DateTimeField(null=True, blank=True, editable=False)
     # The latest rejected delivery that carried a signature of Digistore24's form (what its
@@ -205,7 +227,7 @@ class Webhook(models.Model):
         REJECTING = "rejecting", "Rejecting"
         PAUSED = "paused", "Paused"
 
-    # Without a delivery for this long a webhook counts as silent.
+    # Without a new event for this long a webhook counts as silent.
     SILENT_AFTER = timedelta(hours=24)
 
     @property
@@ -213,9 +235,10 @@ class Webhook(models.Model):
         """Paused when inactive; rejecting when, recently and since the last delivery that
         was stored, a signed delivery failed its signature check (Digistore24's, when the
         passphrases differ; deliveries without a signature of its form are junk, which must
-        not make a webhook look broken); receiving when something arrived recently; silent
-        otherwise. (A forger who knows the receive URL and the signature's form can still
-        make a webhook show "rejecting", never "receiving".)"""
+        not make a webhook look broken); receiving when a new event was stored recently
+        (redeliveries do not count); silent otherwise. (A forger who knows the receive URL and
+        the signature's form can still make a webhook show "rejecting", never "receiving".)
+        Only on webhooks from Webhook.objects.with_activity()."""
         if not self.active:
             return self.Status.PAUSED
         recent = timezone.now() - self.SILENT_AFTER

@@ -7,7 +7,7 @@ from webhooks.models import Event, Webhook
 
 class WebhookSerializer(serializers.ModelSerializer):
     """A webhook, never with its passphrase, and with its receive URL only for those who may
-    change it: for an unsigned webhook the URL is all it takes to post events."""
+    change it: for an unsigned webhook the URL is all it takes to post events. Of webhooks from Webhook.objects.with_activity()."""
 
     id = serializers.UUIDField(source="public_id", read_only=True)
     receive_url = serializers.SerializerMethodField(
@@ -18,6 +18,14 @@ class WebhookSerializer(serializers.ModelSerializer):
     status = serializers.CharField(read_only=True)
     connection = serializers.UUIDField(
         source="connection.public_id", read_only=True, allow_null=True
+    )
+    event_count = serializers.IntegerField(
+        read_only=True, help_text="Events stored; redeliveries are not counted."
+    )
+    last_received = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="When the newest stored event was received (redeliveries do not count).",
     )
 
     class Meta:

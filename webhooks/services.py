@@ -119,9 +119,6 @@ def ipn_store(
         try:
             with transaction.atomic():
                 prepared.insert(event)
-                Webhook.objects.filter(pk=webhook.pk).update(
-                    event_count=F("event_count") + 1, last_received=now
-                )
                 event_stored.send(sender=Event, event=event)
                 event_notify_later(event=event, unless_unheard=True)
             return event
@@ -133,7 +130,6 @@ def ipn_store(
                 delivery_count=F("delivery_count") + 1, last_delivered=now
             )
             if redelivered:
-                Webhook.objects.filter(pk=webhook.pk).update(last_received=now)
                 return None
         # The row that conflicted is gone (pruned in between): store this one after all.
     raise AssertionError("unreachable")

@@ -70,7 +70,7 @@ def test_a_delivery_committing_late_is_neither_missed_nor_repeated(api_get):
     """The race: A takes the smaller id but commits after B. A follower reading in between
     must not be handed B (its cursor would pass A's id and A would be lost)."""
     webhook = webhook_create(name="Payments", kind="payments", passphrase=PASSPHRASE)
-    # A second webhook: two deliveries to one webhook serialise on its counter row anyway.
+    # A second webhook: A and B then share no roll-up row, whose lock would make B wait for A.
     other = webhook_create(name="Everything", kind="all", passphrase=PASSPHRASE)
     store(webhook, "EARLIER")
     seen, cursor, _ = follow(api_get)

@@ -83,10 +83,10 @@ def test_django_auth_comes_after_the_products_sections(admin_client):
 
 
 def test_health_red_first_with_the_fixing_action(db, admin_client):
-    webhook_create(name="Fine", kind="payments", passphrase=PASSPHRASE)
+    fine = webhook_create(name="Fine", kind="payments", passphrase=PASSPHRASE)
     broken = webhook_create(name="Broken", kind="payments", passphrase=PASSPHRASE)
-    Webhook.objects.filter(name="Fine").update(last_received=timezone.now())
     now = timezone.now()
+    store(fine, money("on_payment", "1", "10.00"), now)
     for reason in ("invalid sha signature", "webhook has no passphrase"):
         RejectedDelivery.objects.create(
             webhook=broken, status_code=403, reason=reason, received=now

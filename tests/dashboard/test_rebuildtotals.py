@@ -5,19 +5,22 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import Max, Sum
 
-from dashboard.models import DailyTotal
+from dashboard.figures import dashboard_figures
+from dashboard.models import DailyTotal, WebhookTotal
 from tests.dashboard.conftest import at
-from webhooks.models import Event
+from webhooks.models import Event, Webhook
 
 pytestmark = pytest.mark.django_db
 
 
 def totals():
+    """Each key's figures, summed over its slots (the receiver spreads a key over several)."""
     return sorted(
-        DailyTotal.objects.values_list(
-            "day", "event", "currency", "api_mode", "product_id", "count", "amount"
-        )
+        DailyTotal.objects.values_list("day", "event", "currency", "api_mode", "product_id")
+        .annotate(Sum("count"), Sum("amount"), Max("last_received"))
+        .order_by()
     )
 
 
@@ -27,12 +30,21 @@ def rebuild(*args):
     return out.getvalue()
 
 
+def activity():
+    return list(Webhook.objects.with_activity().values_list("pk", "event_count", "last_received"))
+
+
 def test_rebuild_equals_incremental(seeded):
-    incremental = totals()
+    incremental, figures, webhooks = totals(), dashboard_figures(), activity()
     assert len(incremental) > 5
+    assert DailyTotal.objects.exclude(slot=0).exists()  # the receiver spread some keys
     DailyTotal.objects.all().delete()
+    WebhookTotal.objects.update(count=0)  # damaged too
     assert "Recomputed the daily totals from" in rebuild()
+    assert not DailyTotal.objects.exclude(slot=0).exists()
     assert totals() == incremental
+    assert dashboard_figures() == figures
+    assert activity() == webhooks
 
 
 def test_pruned_days_keep_their_totals(seeded):

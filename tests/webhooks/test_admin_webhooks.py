@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.conftest import PASSPHRASE, on_payment, signed
-from webhooks.models import Webhook
-from webhooks.services import webhook_create
+from webhooks.models import Event, Webhook
+from webhooks.services import ipn_store, webhook_create
 
 pytestmark = pytest.mark.django_db
 
@@ -119,7 +119,13 @@ def test_list_shows_health_at_a_glance(staff_client, post_ipn, webhook):
     rejecting = webhook_create(name="Rejecting", kind="all")
     post_ipn(rejecting, signed(on_payment(), "another passphrase"))  # the passphrases differ
     silent = webhook_create(name="Silent", kind="all")
-    Webhook.objects.filter(pk=silent.pk).update(last_received=now - timedelta(days=3))
+    ipn_store(
+        webhook=silent,
+        pairs=list(on_payment().items()),
+        signature=Event.Signature.UNSIGNED,
+        sender_ip=None,
+        received=now - timedelta(days=3),
+    )
     paused = webhook_create(name="Paused", kind="all")
     Webhook.objects.filter(pk=paused.pk).update(active=False)
 

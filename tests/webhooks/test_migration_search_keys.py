@@ -4,25 +4,17 @@ unapplies cleanly."""
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
-from tests.conftest import on_payment
+from tests.conftest import migrate_to, on_payment
 from webhooks.models import Event
 
 BEFORE = [("webhooks", "0005_webhook_ds24_registration")]
 AFTER = [("webhooks", "0006_event_email_normalized")]
 
 
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.fixture
 def at_0005(transactional_db):
-    apps = migrate(BEFORE)
+    apps = migrate_to(BEFORE)
     yield apps
     call_command("migrate", verbosity=0)  # the schema the next test expects
 
@@ -47,7 +39,7 @@ def test_backfill_fills_old_events_and_reverses(at_0005, monkeypatch):
             email=params["email"],
         )  # fmt: skip
 
-    migrate(AFTER)
+    migrate_to(AFTER)
 
     keys = {
         e.order_id: (e.email_normalized, e.buyer_name_normalized, e.buyer_last_name_normalized)
@@ -64,7 +56,7 @@ def test_backfill_fills_old_events_and_reverses(at_0005, monkeypatch):
     assert list(Event.objects.search("KUNDE@example.com").values_list("order_id", flat=True))
     assert [e.order_id for e in Event.objects.search("Müller, Jörg")] == ["O1"]
 
-    migrate(BEFORE)
+    migrate_to(BEFORE)
     with connection.cursor() as cursor:
         columns = [c.name for c in connection.introspection.get_table_description(
             cursor, "webhooks_event")]  # fmt: skip

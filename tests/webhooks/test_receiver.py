@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def reloaded(webhook):
-    return Webhook.objects.get(pk=webhook.pk)
+    return Webhook.objects.with_activity().get(pk=webhook.pk)
 
 
 # --- GET and unknown URLs ---------------------------------------------------------------------

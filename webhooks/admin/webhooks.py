@@ -4,7 +4,7 @@ Digistore24, check the registration, remove it there."""
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -64,6 +64,8 @@ class WebhookAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin):
         (
             "Activity",
             {
+                "description": "The event count is of the events stored, not their redeliveries; "
+                "last received is when the newest of them arrived.",
                 "fields": [
                     "last_received",
                     "last_rejected",
@@ -72,7 +74,7 @@ class WebhookAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin):
                     "rejected_count",
                     "created",
                     "updated",
-                ]
+                ],
             },
         ),
     ]
@@ -93,8 +95,8 @@ class WebhookAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin):
         return super().has_delete_permission(request, obj)
 
     def get_queryset(self, request):
-        """Adds the last 24 hours' activity: one subquery per webhook, each an index range scan
-        of (webhook, received)."""
+        """Adds the activity (Webhook.objects.with_activity) and the last 24 hours': one
+        subquery per webhook each, an index range scan."""
         since = timezone.now() - Webhook.SILENT_AFTER
 
         def recent(model):
@@ -108,6 +110,7 @@ class WebhookAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
+            .with_activity()
             .annotate(
                 events_24h=recent(Event),
                 rejections_24h=recent(RejectedDelivery),
@@ -119,11 +122,21 @@ class WebhookAdmin(SafeChangeListMixin, ObjectActionsMixin, admin.ModelAdmin):
     def name_and_kind(self, webhook):
         return stacked(webhook.name, webhook.get_kind_display())
 
-    @admin.display(description="Status", ordering="last_received")
+    # Never received sorts as the oldest on every database (PostgreSQL sorts NULL as largest).
+    @admin.display(description="Status", ordering=F("last_received").asc(nulls_first=True))
     def status_cell(self, webhook):
         badge_html = badge(webhook.status, Webhook.Status(webhook.status).label)
         last = webhook.last_received
         return stacked(badge_html, last and f"last event {timezone.localtime(last):%Y-%m-%d %H:%M}")
+
+    @admin.display(description="Last received")
+    def last_received(self, webhook):
+        # The add page's unsaved webhook has no activity (get_queryset did not load it).
+        return None if webhook.pk is None else webhook.last_received
+
+    @admin.display(description="Event count", ordering="event_count")
+    def event_count(self, webhook):
+        return 0 if webhook.pk is None else webhook.event_count
 
     @admin.display(description="Last 24 h", ordering="events_24h")
     def last_24h(self, webhook):
