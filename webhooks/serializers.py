@@ -7,7 +7,8 @@ from webhooks.models import Event, Webhook
 
 class WebhookSerializer(serializers.ModelSerializer):
     """A webhook, never with its passphrase, and with its receive URL only for those who may
-    change it: for an unsigned webhook the URL is all it takes to post events. Of webhooks from Webhook.objects.with_activity()."""
+    change it: for an unsigned webhook the URL is all it takes to post events. Of webhooks
+    from Webhook.objects.with_activity()."""
 
     id = serializers.UUIDField(source="public_id", read_only=True)
     receive_url = serializers.SerializerMethodField(

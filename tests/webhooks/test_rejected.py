@@ -178,7 +178,7 @@ def test_junk_does_not_make_a_receiving_webhook_rejecting(client, post_ipn, webh
     junk(client, webhook, 20)  # no signature
     junk(client, webhook, 5, body=b"sha_sign=abc&event=on_payment")  # not Digistore24's form
     junk(client, webhook, 5, body=b"")  # nothing at all
-    webhook.refresh_from_db()
+    webhook = Webhook.objects.with_activity().get(pk=webhook.pk)
     assert webhook.rejected_count == 30
     assert webhook.status == Webhook.Status.RECEIVING
 
@@ -187,8 +187,8 @@ def test_a_signed_ipn_that_fails_makes_it_rejecting(post_ipn, webhook):
     """What Digistore24 sends when its passphrase differs from the webhook's."""
     post_ipn(webhook, signed(on_payment()))
     real_rejection(post_ipn, webhook)
-    webhook.refresh_from_db()
+    webhook = Webhook.objects.with_activity().get(pk=webhook.pk)
     assert webhook.status == Webhook.Status.REJECTING
     post_ipn(webhook, signed(on_payment(order_id="NEXT")))  # the passphrases agree again
-    webhook.refresh_from_db()
+    webhook = Webhook.objects.with_activity().get(pk=webhook.pk)
     assert webhook.status == Webhook.Status.RECEIVING
