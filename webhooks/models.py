@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from ds24site.crypto import EncryptedTextField
+from ds24site.crypto import EncryptedTextField, reveal
 from ds24site.db import CurrentTransactionId  # (and registers the `__prefix` lookup)
 from webhooks import ipn
 
@@ -45,11 +45,17 @@ PRODUCT_IDS = re.compile(r"\d+(,\d+)*")
 
 class WebhookQuerySet(models.QuerySet):
     def for_token(self, token: str):
-        """The webhook a receive URL points at, or None (also for a regenerated-away token)."""
+        """The webhook a receive URL points at, or None (also for a regenerated-away token).
+
+        For the receiver, which verifies every delivery with the passphrase: it is decrypted
+        here, so that a DecryptionError (a lost FIELD_ENCRYPTION_KEY) is raised where the
+        receiver answers 503 for it, before anything is read or stored."""
         try:
-            return self.get(token=token)
+            webhook = self.get(token=token)
         except self.model.DoesNotExist:
             return None
+        reveal(webhook, "passphrase")
+        return webhook
 
 
 class Webhook(models.Model):
