@@ -5,10 +5,12 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection
 from django.http.request import validate_host
 
-from ds24site import crypto
+from ds24site import crypto, health
 from ds24site.middleware import parse_networks
+from ds24site.models import HealthProbe
 
 
 @register(Tags.security)
@@ -54,3 +56,50 @@ def check_trusted_proxies(app_configs, **kwargs):
     except ValueError as exc:
         return [Error(f"TRUSTED_PROXIES: {exc}", id="ds24site.E004")]
     return []
+
+
+@register(Tags.database, Tags.security)
+def check_database_and_secrets(app_configs, databases=None, **kwargs):
+    """What /healthz proves (ds24site.health), with the details: the database takes a write,
+    its disk has room, and FIELD_ENCRYPTION_KEY decrypts a stored secret of each kind.
+
+    Unlike Django's own database checks this runs on a plain `check` too (and so before the
+    commands that run checks), because `check` is where an operator asks whether all is well.
+    Tables that do not exist yet (a fresh database, before migrate) are skipped."""
+    if databases is not None and DEFAULT_DB_ALIAS not in databases:
+        return []
+    try:
+        tables = set(connection.introspection.table_names())
+    except DatabaseError as exc:
+        return [Error(f"{health.UNREACHABLE}: {exc}", id="ds24site.E005")]
+    problems = health.database_problems(with_probe_table=HealthProbe._meta.db_table in tables)
+    errors = [
+        Error(
+            problem,
+            hint={
+                health.NO_WRITE: "Locked (SQLite: past DB_BUSY_TIMEOUT), read-only or full; "
+                "the log has the database's own message.",
+                health.DISK_FULL: "Free space under DB_MIN_FREE_MB on the SQLite file's disk.",
+            }.get(problem),
+            id={health.UNREACHABLE: "ds24site.E005", health.NO_WRITE: "ds24site.E006"}.get(
+                problem, "ds24site.E007"
+            ),
+        )
+        for problem in problems
+    ]
+    if health.UNREACHABLE in problems:
+        return errors
+    try:
+        crypto.fernet()
+    except ImproperlyConfigured:
+        return errors  # ds24site.E001 says why
+    if unreadable := health.undecryptable(tables):
+        errors.append(
+            Error(
+                f"{health.KEY_WRONG}: {', '.join(unreadable)}",
+                hint="FIELD_ENCRYPTION_KEY lacks the key they were encrypted with; put it back "
+                "(after the new one), then run `manage.py rotatekeys`.",
+                id="ds24site.E008",
+            )
+        )
+    return errors

@@ -107,6 +107,8 @@ TEMPLATES = [
 
 # Seconds a connection waits for a lock (SQLite) before the request gives up with a 503.
 DB_BUSY_TIMEOUT = env.float("DB_BUSY_TIMEOUT", default=5.0)
+# SQLite: /healthz and `check` fail when the database's disk has less free space than this (MB).
+DB_MIN_FREE_MB = env.int("DB_MIN_FREE_MB", default=64)
 
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")

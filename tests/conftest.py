@@ -90,6 +90,35 @@ def broken_database():
 
 
 @pytest.fixture
+def locked_database(settings):
+    """Another connection holding the database's write lock while the test runs, as a long
+    transaction elsewhere would: SQLite's BEGIN EXCLUSIVE (readers carry on, in WAL mode), or on
+    PostgreSQL every table locked IN EXCLUSIVE MODE (the same: reads pass, writes wait). This
+    connection waits 0.2 s for a lock instead of DB_BUSY_TIMEOUT. Needs a transactional test
+    database: a test transaction of its own would hold locks the other connection waits for."""
+    settings.DB_BUSY_TIMEOUT = 0.2
+    connection.ensure_connection()
+    other = connection.get_new_connection(connection.get_connection_params())
+    if connection.vendor == "sqlite":
+        other.isolation_level = None  # autocommit, so that BEGIN is ours
+        other.execute("BEGIN EXCLUSIVE")
+        busy_ms = round(connection.settings_dict["OPTIONS"]["timeout"] * 1000)
+        set_wait, restore = "PRAGMA busy_timeout = 200", f"PRAGMA busy_timeout = {busy_ms}"
+    else:
+        tables = ", ".join(map(connection.ops.quote_name, connection.introspection.table_names()))
+        other.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")  # psycopg: in a transaction
+        set_wait = "SET statement_timeout = 200; SET lock_timeout = 200"
+        restore = "RESET statement_timeout; RESET lock_timeout"
+    with connection.cursor() as cursor:
+        cursor.execute(set_wait)
+    yield
+    other.rollback()
+    other.close()
+    with connection.cursor() as cursor:
+        cursor.execute(restore)
+
+
+@pytest.fixture
 def staff_client(client, db):
     """A logged-in staff user with every webhooks permission (not a superuser)."""
     from django.contrib.auth.models import Permission, User
@@ -183,6 +212,14 @@ def _fresh_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_health_report():
+    """/healthz reuses its report for a while; no test inherits another's."""
+    from ds24site import health
+
+    health.recent_report.clear()
 
 
 def run_tasks() -> int:

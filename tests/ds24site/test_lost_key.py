@@ -5,6 +5,7 @@ must (the receiver answers 503), and `check` and /healthz say what is wrong."""
 import pytest
 from cryptography.fernet import Fernet
 from django.contrib import admin
+from django.core import checks
 from django.test import override_settings
 from django.urls import reverse
 
@@ -69,3 +70,21 @@ def test_the_receiver_still_answers_503(post_ipn, secrets_under_the_old_key):
     response = post_ipn(secrets_under_the_old_key, signed(on_payment(order_id="NEW1")))
     assert response.status_code == 503
     assert response.content == b"ERROR: not stored, retry later"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("deploy", [False, True])
+def test_check_reports_the_secrets_it_cannot_decrypt(secrets_under_the_old_key, deploy):
+    errors = [e for e in checks.run_checks(include_deployment_checks=deploy) if e.is_serious()]
+    assert [e.id for e in errors] == ["ds24site.E008"]
+    assert errors[0].msg == (
+        "FIELD_ENCRYPTION_KEY cannot decrypt stored secrets: connections.Connection.api_key, "
+        "webhooks.Webhook.passphrase, forwarding.Destination.secret"
+    )
+
+
+@pytest.mark.django_db
+def test_healthz_says_so(client, secrets_under_the_old_key):
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert b"FIELD_ENCRYPTION_KEY" in response.content and b"Webhook" not in response.content
