@@ -19,6 +19,7 @@ ERROR_RESPONSES = {
     "403": "The token or user lacks permission.",
     "404": "No such object or path.",
     "429": "Too many requests; see the Retry-After header.",
+    "503": "The database is temporarily unavailable; see the Retry-After header.",
 }
 
 

@@ -90,32 +90,40 @@ def broken_database():
 
 
 @pytest.fixture
-def locked_database(settings):
-    """Another connection holding the database's write lock while the test runs, as a long
-    transaction elsewhere would: SQLite's BEGIN EXCLUSIVE (readers carry on, in WAL mode), or on
-    PostgreSQL every table locked IN EXCLUSIVE MODE (the same: reads pass, writes wait). This
-    connection waits 0.2 s for a lock instead of DB_BUSY_TIMEOUT. Needs a transactional test
-    database: a test transaction of its own would hold locks the other connection waits for."""
-    settings.DB_BUSY_TIMEOUT = 0.2
-    connection.ensure_connection()
-    other = connection.get_new_connection(connection.get_connection_params())
-    if connection.vendor == "sqlite":
-        other.isolation_level = None  # autocommit, so that BEGIN is ours
-        other.execute("BEGIN EXCLUSIVE")
-        busy_ms = round(connection.settings_dict["OPTIONS"]["timeout"] * 1000)
-        set_wait, restore = "PRAGMA busy_timeout = 200", f"PRAGMA busy_timeout = {busy_ms}"
-    else:
-        tables = ", ".join(map(connection.ops.quote_name, connection.introspection.table_names()))
-        other.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")  # psycopg: in a transaction
-        set_wait = "SET statement_timeout = 200; SET lock_timeout = 200"
-        restore = "RESET statement_timeout; RESET lock_timeout"
-    with connection.cursor() as cursor:
-        cursor.execute(set_wait)
-    yield
-    other.rollback()
-    other.close()
-    with connection.cursor() as cursor:
-        cursor.execute(restore)
+def lock_database(settings):
+    """Call it to have another connection hold the database's write lock for the rest of the
+    test, as a long transaction elsewhere would: SQLite's BEGIN EXCLUSIVE (readers carry on, in
+    WAL mode), or on PostgreSQL every table locked IN EXCLUSIVE MODE (the same: reads pass,
+    writes wait). This connection then waits 0.2 s for a lock instead of DB_BUSY_TIMEOUT.
+    Needs a transactional test database: a test transaction of its own would hold locks that
+    the other connection waits for."""
+    held = []
+
+    def lock():
+        settings.DB_BUSY_TIMEOUT = 0.2
+        connection.ensure_connection()
+        other = connection.get_new_connection(connection.get_connection_params())
+        if connection.vendor == "sqlite":
+            other.isolation_level = None  # autocommit, so that BEGIN is ours
+            other.execute("BEGIN EXCLUSIVE")
+            busy_ms = round(connection.settings_dict["OPTIONS"]["timeout"] * 1000)
+            wait, restore = "PRAGMA busy_timeout = 200", f"PRAGMA busy_timeout = {busy_ms}"
+        else:
+            tables = connection.introspection.table_names()
+            quoted = ", ".join(map(connection.ops.quote_name, tables))
+            other.execute(f"LOCK TABLE {quoted} IN EXCLUSIVE MODE")  # psycopg: in a transaction
+            wait = "SET statement_timeout = 200; SET lock_timeout = 200"
+            restore = "RESET statement_timeout; RESET lock_timeout"
+        with connection.cursor() as cursor:
+            cursor.execute(wait)
+        held.append((other, restore))
+
+    yield lock
+    for other, restore in held:
+        other.rollback()
+        other.close()
+        with connection.cursor() as cursor:
+            cursor.execute(restore)
 
 
 @pytest.fixture

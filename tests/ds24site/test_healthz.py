@@ -30,7 +30,8 @@ def test_needs_no_login(client):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_database_that_answers_but_cannot_take_a_write_is_503(client, locked_database):
+def test_a_database_that_answers_but_cannot_take_a_write_is_503(client, lock_database):
+    lock_database()
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.content == b"unavailable: database cannot take a write\n"
@@ -73,7 +74,8 @@ def test_probes_are_reused_for_a_moment_so_probing_stays_cheap(client, django_db
 
 
 @pytest.mark.django_db(transaction=True)
-def test_check_reports_a_database_that_cannot_take_a_write(locked_database):
+def test_check_reports_a_database_that_cannot_take_a_write(lock_database):
     from django.core import checks
 
+    lock_database()
     assert "ds24site.E006" in [e.id for e in checks.run_checks() if e.is_serious()]
