@@ -9,7 +9,7 @@ export PORT
 
 # What `run` and `demo` both need: a local .env, the database, static files, an admin.
 setup: $(VENV)/.run-installed
-	@mkdir -p var
+	@install -d -m 700 var  # the database, its sessions and secrets: this user's alone
 	$(BIN)/python -m ds24site.envfile --port $(PORT)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
@@ -26,7 +26,7 @@ demo: setup
 	$(BIN)/python manage.py demo
 
 test: $(VENV)/.dev-installed
-	@mkdir -p var
+	@install -d -m 700 var
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest $(PYTEST_ARGS)

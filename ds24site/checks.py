@@ -11,6 +11,7 @@ from django.http.request import validate_host
 from ds24site import crypto, health
 from ds24site.middleware import parse_networks
 from ds24site.models import HealthProbe
+from ds24site.sqlite.base import database_files
 
 
 @register(Tags.security)
@@ -56,6 +57,26 @@ def check_trusted_proxies(app_configs, **kwargs):
     except ValueError as exc:
         return [Error(f"TRUSTED_PROXIES: {exc}", id="ds24site.E004")]
     return []
+
+
+@register(Tags.security)
+def check_sqlite_files(app_configs, **kwargs):
+    """The server makes its SQLite files private when it connects (ds24site/sqlite/base.py),
+    but cannot for files another user owns."""
+    warnings = []
+    for database in settings.DATABASES.values():
+        if database["ENGINE"] != "ds24site.sqlite" or "memory" in str(database["NAME"]):
+            continue
+        for path in database_files(database["NAME"]):
+            if path.stat().st_mode & 0o077:
+                warnings.append(
+                    Warning(
+                        f"{path} is open to other users; it holds session keys and secrets",
+                        hint=f"chmod 600 {path} (as its owner), and chmod 700 its directory.",
+                        id="ds24site.W002",
+                    )
+                )
+    return warnings
 
 
 @register(Tags.database, Tags.security)

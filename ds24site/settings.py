@@ -117,6 +117,8 @@ _db = DATABASES["default"]
 _db["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=600)
 _db["CONN_HEALTH_CHECKS"] = True
 if _db["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's, with the database's files private to this user (ds24site/sqlite/base.py).
+    _db["ENGINE"] = "ds24site.sqlite"
     _db.setdefault("OPTIONS", {}).update(
         {
             # WAL lets readers run while the receiver writes. IMMEDIATE takes the write lock at
