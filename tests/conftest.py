@@ -33,6 +33,15 @@ def on_payment(**overrides) -> dict[str, str]:
     return params
 
 
+# Other scripts' decimal digits, which Python's int() and Decimal() read as numbers.
+ARABIC_INDIC, FULLWIDTH = 0x0660, 0xFF10
+
+
+def in_digits(text: str, zero: int) -> str:
+    """`text` with its ASCII digits in another script: in_digits("49.00", ARABIC_INDIC)."""
+    return text.translate({ord("0") + n: zero + n for n in range(10)})
+
+
 def run_command(name: str, *args: str) -> tuple[int, str, str]:
     """Run a management command as `manage.py NAME ARGS` would, through Django's own command
     lookup; returns (exit code, stdout, stderr). It closes the database connections at the

@@ -40,7 +40,7 @@ def new_domain_id() -> str:
     return "ds24site-" + "".join(secrets.choice(alphabet) for _ in range(12))
 
 
-PRODUCT_IDS = re.compile(r"\d+(,\d+)*")
+PRODUCT_IDS = re.compile(r"[0-9]+(,[0-9]+)*")  # ASCII: `\d` takes any script's digits
 
 
 class WebhookQuerySet(models.QuerySet):
