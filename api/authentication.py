@@ -2,7 +2,7 @@ import logging
 import time
 from datetime import timedelta
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
@@ -28,9 +28,8 @@ def record_use(token: ApiToken, now) -> None:
     if time.monotonic() < _paused_until:
         return
     try:
-        # A transaction of its own (a savepoint inside one): a failure leaves nothing broken.
-        with transaction.atomic():
-            ApiToken.objects.filter(pk=token.pk).update(last_used=now)
+        # In autocommit (API requests run outside a transaction): a failure leaves nothing.
+        ApiToken.objects.filter(pk=token.pk).update(last_used=now)
     except DatabaseError:
         logger.warning("API token %s: last_used not written", token.prefix, exc_info=True)
         _paused_until = time.monotonic() + LAST_USED_RESOLUTION.total_seconds()
