@@ -27,9 +27,15 @@ def database_files(name) -> list[Path]:
 def make_private(name) -> None:
     """Create the database file 0600 if it is missing (not its directory: a missing one stays
     SQLite's error), and take group and other access from the files that exist. Files this
-    user does not own are left as they are; `check` warns about them (ds24site.W002)."""
+    user does not own are left as they are; `check` warns about them (ds24site.W002).
+
+    An existing file is never opened here: closing any descriptor of a file drops every POSIX
+    lock this process holds on it, SQLite's included ("How To Corrupt An SQLite Database",
+    2.2), so O_EXCL, and chmod for the rest."""
     try:
-        os.close(os.open(name, os.O_WRONLY | os.O_CREAT, PRIVATE))
+        os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE))
+    except FileExistsError:
+        pass
     except FileNotFoundError:
         return
     for path in database_files(name):
