@@ -79,6 +79,18 @@ def check_sqlite_files(app_configs, **kwargs):
     return warnings
 
 
+# The check's id and hint for each of ds24site.health's database problems.
+DATABASE_PROBLEMS = {
+    health.UNREACHABLE: ("ds24site.E005", None),
+    health.NO_WRITE: (
+        "ds24site.E006",
+        "Locked (SQLite: past DB_BUSY_TIMEOUT), read-only or full; the log has the database's "
+        "own message.",
+    ),
+    health.DISK_FULL: ("ds24site.E007", "Less than DB_MIN_FREE_MB free on the SQLite file's disk."),
+}
+
+
 @register(Tags.database, Tags.security)
 def check_database_and_secrets(app_configs, databases=None, **kwargs):
     """What /healthz proves (ds24site.health), with the details: the database takes a write,
@@ -95,17 +107,7 @@ def check_database_and_secrets(app_configs, databases=None, **kwargs):
         return [Error(f"{health.UNREACHABLE}: {exc}", id="ds24site.E005")]
     problems = health.database_problems(with_probe_table=HealthProbe._meta.db_table in tables)
     errors = [
-        Error(
-            problem,
-            hint={
-                health.NO_WRITE: "Locked (SQLite: past DB_BUSY_TIMEOUT), read-only or full; "
-                "the log has the database's own message.",
-                health.DISK_FULL: "Free space under DB_MIN_FREE_MB on the SQLite file's disk.",
-            }.get(problem),
-            id={health.UNREACHABLE: "ds24site.E005", health.NO_WRITE: "ds24site.E006"}.get(
-                problem, "ds24site.E007"
-            ),
-        )
+        Error(problem, hint=DATABASE_PROBLEMS[problem][1], id=DATABASE_PROBLEMS[problem][0])
         for problem in problems
     ]
     if health.UNREACHABLE in problems:
