@@ -11,7 +11,7 @@ export PORT
 # DJANGO_SUPERUSER_PASSWORD (for ensureadmin) is emptied for the long-running commands below:
 # see SETUP_ONLY_VARIABLES in ds24site/management/commands/serve.py.
 setup: $(VENV)/.run-installed
-	@mkdir -p var
+	@install -d -m 700 var  # the database, its sessions and secrets: this user's alone
 	$(BIN)/python -m ds24site.envfile --port $(PORT)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
@@ -28,7 +28,7 @@ demo: setup
 	DJANGO_SUPERUSER_PASSWORD= $(BIN)/python manage.py demo
 
 test: $(VENV)/.dev-installed
-	@mkdir -p var
+	@install -d -m 700 var
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -1,10 +1,25 @@
+import logging
+
+from django.db import DatabaseError
 from django.http import JsonResponse
-from rest_framework.views import exception_handler
+from rest_framework.response import Response
+from rest_framework.views import exception_handler, set_rollback
+
+from ds24site.errors import unavailable_json
+
+logger = logging.getLogger(__name__)
 
 
 def handler(exc, context):
     """DRF's error responses, with a one-line `message` on top for people and logs:
-    {"message": "...", "detail": <DRF's detail or field errors>}."""
+    {"message": "...", "detail": <DRF's detail or field errors>}. Database trouble is a 503
+    with Retry-After (ds24site.errors), logged with its traceback as Django logs a 500."""
+    if isinstance(exc, DatabaseError):
+        request = context["request"]
+        logger.error("API: database unavailable: %s %s", request.method, request.path,
+                     exc_info=exc)  # fmt: skip
+        set_rollback()
+        return unavailable_json(Response)
     response = exception_handler(exc, context)
     if response is None:
         return None

@@ -54,10 +54,12 @@ class KnownParameters(BaseFilterBackend):
 
 
 class UtcDateTimeField(IsoDateTimeField):
-    """An ISO 8601 date-time that exists in UTC, where the database compares it (year 1 at
-    +14:00 does not, and would fail in the database instead of here)."""
+    """An ISO 8601 date-time, in ASCII, that exists in UTC, where the database compares it
+    (year 1 at +14:00 does not, and would fail in the database instead of here)."""
 
     def clean(self, value):
+        if isinstance(value, str) and not value.isascii():  # Django reads Arabic-Indic digits too
+            raise FieldValidationError(self.error_messages["invalid"], code="invalid")
         moment = super().clean(value)
         try:
             return in_utc(moment) if moment is not None else None

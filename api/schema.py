@@ -14,11 +14,12 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
 
 
 ERROR_RESPONSES = {
-    "400": "Bad parameter (a filter value, cursor or limit); `message` says which.",
+    "400": "Bad parameter (a filter value, cursor, page size or limit); `message` says which.",
     "401": "No valid token.",
     "403": "The token or user lacks permission.",
     "404": "No such object or path.",
     "429": "Too many requests; see the Retry-After header.",
+    "503": "The database is temporarily unavailable; see the Retry-After header.",
 }
 
 

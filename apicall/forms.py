@@ -15,12 +15,16 @@ from apicall.models import ApiCall
 from connections import catalogue
 from connections.catalogue import Type
 from connections.models import Connection
+from ds24site import numbers
 
 # Digistore24's date and time forms (shared/digistore24.md §5.2, "special data types"): a
 # calendar date or time, `now`/`today`, or relative to now: `-7d`, `24h`, `-30m`, `6M`, `2Y`.
-RELATIVE = re.compile(r"[+-]?\d{1,6}[smhdMY]")
+RELATIVE = re.compile(r"[+-]?[0-9]{1,6}[smhdMY]")
 DATE_WORDS = ("now", "today")
-ISO_START = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Numbers as Digistore24's PHP reads them: ASCII digits (ds24site.numbers).
+WHOLE_NUMBER = RegexValidator(rf"^{numbers.INTEGER.pattern}\Z", "Enter a whole number.")
+DECIMAL_NUMBER = RegexValidator(rf"^{numbers.DECIMAL.pattern}\Z", "Enter a number such as 49.00.")
+ISO_START = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 DATE_HELP = {
     Type.DATE: "YYYY-MM-DD, today, or relative to now: -7d",
     Type.DATETIME: "YYYY-MM-DD HH:MM:SS, now, or relative to now: -24h, -30m, -7d",
@@ -342,13 +346,13 @@ def field_for(param: catalogue.Param, *, required: bool) -> forms.Field:
             return forms.ChoiceField(choices=BOOLEAN_CHOICES, **common)
         case Type.INTEGER:
             return forms.CharField(
-                validators=[RegexValidator(r"^-?\d+\Z", "Enter a whole number.")],
+                validators=[WHOLE_NUMBER],
                 widget=forms.TextInput(attrs={**text, "inputmode": "numeric"}),
                 **common,
             )
         case Type.DECIMAL:
             return forms.CharField(
-                validators=[RegexValidator(r"^-?\d+(\.\d+)?\Z", "Enter a number such as 49.00.")],
+                validators=[DECIMAL_NUMBER],
                 widget=forms.TextInput(attrs={**text, "inputmode": "decimal"}),
                 **common,
             )

@@ -15,7 +15,7 @@ from connections.models import Connection
 from connections.services import connection_check, connection_verify
 from ds24site.admin_tools import ObjectActionsMixin, SafeChangeListMixin
 
-KEY_FORMAT = re.compile(r"^\d+-[A-Za-z0-9]{8,200}$")
+KEY_FORMAT = re.compile(r"[0-9]+-[A-Za-z0-9]{8,200}")  # ASCII: `\d` takes any script's digits
 
 
 def api_key_field(label: str) -> forms.CharField:
@@ -28,7 +28,7 @@ def api_key_field(label: str) -> forms.CharField:
 
 
 def clean_api_key(value: str) -> str:
-    if not KEY_FORMAT.match(value):
+    if not KEY_FORMAT.fullmatch(value):
         raise forms.ValidationError(
             "That does not look like a Digistore24 API key (digits, a dash, then letters and "
             "digits, e.g. 123-AbC…)."

@@ -165,7 +165,7 @@ def form_fields(params: Mapping, prefix: str = "") -> list[tuple[str, str]]:
 def redact_key(api_key: str) -> str:
     """What may be shown of a key: its numeric id and last 4 characters ("123-…wxyz")."""
     key_id, _, secret = api_key.partition("-")
-    if not secret or not key_id.isdigit():
+    if not secret or not (key_id.isascii() and key_id.isdigit()):
         return f"…{api_key[-4:]}" if len(api_key) > 8 else "…"
     return f"{key_id}-…{secret[-4:]}"
 

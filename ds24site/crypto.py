@@ -11,6 +11,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
+from django.db.models.query_utils import DeferredAttribute
 
 
 class DecryptionError(Exception):
@@ -57,20 +58,76 @@ def reencrypt(token: str) -> str:
     return fernet().rotate(token.encode()).decode()
 
 
+class Sealed:
+    """A secret as loaded from the database: its ciphertext, decrypted only when asked for.
+
+    Loading rows never needs the key, so a lost or wrong FIELD_ENCRYPTION_KEY breaks only what
+    uses a secret (verifying an IPN, calling Digistore24, signing a forwarded event), not every
+    page that lists rows. `values()` and `values_list()` of an encrypted column give these.
+    """
+
+    __slots__ = ("token",)
+
+    def __init__(self, token: str):
+        self.token = token
+
+    def reveal(self) -> str:
+        return decrypt(self.token)
+
+    def __repr__(self):
+        return "<Sealed secret>"  # never the ciphertext: it is no one's business either
+
+
+class DecryptOnAccess(DeferredAttribute):
+    """The model attribute of an EncryptedTextField: the first read decrypts the loaded
+    ciphertext and keeps the plaintext on the instance, so a secret costs one decryption per
+    loaded row, and only if it is used. A data descriptor (it has __set__), so that every read
+    passes through here rather than straight to the instance's __dict__."""
+
+    def __get__(self, instance, cls=None):
+        if instance is None:
+            return self
+        value = super().__get__(instance, cls)
+        if isinstance(value, Sealed):
+            value = instance.__dict__[self.field.attname] = value.reveal()
+        return value
+
+    def __set__(self, instance, value):
+        instance.__dict__[self.field.attname] = value
+
+
 class EncryptedTextField(models.TextField):
-    """A text column whose value is stored Fernet-encrypted; Python code sees plaintext.
+    """A text column whose value is stored Fernet-encrypted; Python code sees plaintext,
+    decrypted on first use (DecryptOnAccess), so DecryptionError comes from reading the
+    attribute, not from the query.
 
     The empty string is stored as-is so that "no secret" stays cheap to test for in SQL.
     Encrypted values cannot be searched or compared in the database.
     """
 
+    descriptor_class = DecryptOnAccess
+
     def from_db_value(self, value, expression, connection):
         if value is None or value == "":
             return value
-        return decrypt(value)
+        return Sealed(value)
+
+    def pre_save(self, model_instance, add):
+        # The value as it is, not through the descriptor: an untouched secret is written back
+        # as the same ciphertext, so saving a row needs no key.
+        return model_instance.__dict__[self.attname]
 
     def get_prep_value(self, value):
+        if isinstance(value, Sealed):
+            return value.token
         value = super().get_prep_value(value)
         if value is None or value == "":
             return value
         return encrypt(value)
+
+
+def reveal(instance, *names: str) -> None:
+    """Decrypt these secrets of a loaded row now, so that a DecryptionError surfaces here, where
+    the caller handles it, rather than at the first use further on."""
+    for name in names:
+        getattr(instance, name)

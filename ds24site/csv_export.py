@@ -20,23 +20,31 @@ BOM = "\ufeff"
 # which then also expects amounts with a decimal comma.
 SEPARATORS = {"comma": ",", "semicolon": ";"}
 # A plain number (a negative amount) is no formula, though it starts with "-".
-NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# A separator inside a cell followed by a formula's first character: where a spreadsheet splits
-# at the other separator than the file's (a German Excel opening a `,` file splits at `;`), the
-# text after it would start a cell of its own.
-FORMULA_AFTER_SEPARATOR = re.compile(r"([,;]\s*)(?=[=+\-@])")
+NUMBER = re.compile(r"-?[0-9]+(?:[.,][0-9]+)?")
+# Where a spreadsheet may start a cell, whichever separator the file itself uses: at the text's
+# start, and after `,` or `;` (Excel splits at one of them by locale, not by the file), a tab
+# (TSV; Excel's and LibreOffice's import dialogs offer it), `|` (a common "other"), a line
+# break (a reader that ignores quotes starts a row there) or a `"` (one that misreads quotes);
+# each perhaps followed by white space or NULs, which readers may trim. A formula starts with
+# one of = + - @ (OWASP, "CSV Injection").
+FORMULA_AT_CELL_START = re.compile(r"""((?:^|[,;\t|\r\n"])[\s\0]*)(?=[=+\-@])""")
+# A space is a separator too (the import dialogs offer it), but there a lone "-" ("Kurs - Teil
+# 2") is text: only a formula character with more after it starts a formula.
+FORMULA_AFTER_SPACE = re.compile(r"(?<= )(?=[=+\-@]\S)")
 
 
 def spreadsheet_safe(value):
-    """Untrusted text (payloads, Digistore24's answers): keep spreadsheets from running it as a
-    formula, wherever they split it into cells: a `'` before a formula's first character."""
+    """Untrusted text (payloads, Digistore24's answers): keep spreadsheets from running any of
+    it as a formula, wherever they split it into cells: a `'` (text, to a spreadsheet) before
+    every formula character that could start a cell. OWASP's leading-character rule alone is
+    not enough, since a reader that splits at another separator than the file's (a German
+    Excel opening a `,` file splits at `;`) sees cells start in the middle of the text; and
+    quoting every cell, which keeps readers that split at the file's own separator from
+    splitting it, does nothing for those."""
     if not isinstance(value, str) or NUMBER.fullmatch(value):
         return value
-    value = FORMULA_AFTER_SEPARATOR.sub(r"\1'", value)
-    if value[:1] in FORMULA_START:
-        return "'" + value
-    return value
+    value = FORMULA_AT_CELL_START.sub(r"\1'", value)
+    return FORMULA_AFTER_SPACE.sub("'", value)
 
 
 def money(amount: Decimal | None, separator: str = ",") -> str:

@@ -1,12 +1,10 @@
 import ipaddress
-import logging
 from functools import cache
 
 from django.conf import settings
-from django.db import DatabaseError, connection
 from django.http import HttpResponse
 
-logger = logging.getLogger(__name__)
+from ds24site import health
 
 
 def parse_networks(values) -> tuple:
@@ -61,10 +59,12 @@ class TrustedProxyMiddleware:
 
 
 class HealthCheckMiddleware:
-    """`/healthz`: 200 when the database answers a query, 503 when it does not.
+    """`/healthz`: 200 `ok` when the database takes a write, its disk has room and
+    FIELD_ENCRYPTION_KEY decrypts the stored secrets (ds24site.health); otherwise 503 with
+    what failed in a few words (`unavailable: database cannot take a write`), no details.
 
     Deliberately ahead of host validation, sessions and auth: load balancers probe by IP and
-    need no credentials, and the body says nothing about the system beyond up or down.
+    need no credentials. The report is reused for a couple of seconds, so probing is cheap.
     """
 
     path = "/healthz"
@@ -75,13 +75,10 @@ class HealthCheckMiddleware:
     def __call__(self, request):
         if request.path_info.rstrip("/") != self.path:
             return self.get_response(request)
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT 1")
-                cursor.fetchone()
-        except DatabaseError:
-            logger.exception("health check: database unavailable")
-            response = HttpResponse("unavailable\n", status=503, content_type="text/plain")
+        problems = health.recent_report()
+        if problems:
+            body = f"unavailable: {'; '.join(problems)}\n"
+            response = HttpResponse(body, status=503, content_type="text/plain")
         else:
             response = HttpResponse("ok\n", content_type="text/plain")
         response["Cache-Control"] = "no-store"

@@ -111,6 +111,8 @@ TEMPLATES = [
 
 # Seconds a connection waits for a lock (SQLite) before the request gives up with a 503.
 DB_BUSY_TIMEOUT = env.float("DB_BUSY_TIMEOUT", default=5.0)
+# SQLite: /healthz and `check` fail when the database's disk has less free space than this (MB).
+DB_MIN_FREE_MB = env.int("DB_MIN_FREE_MB", default=64)
 
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")
@@ -119,7 +121,8 @@ _db = DATABASES["default"]
 _db["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=600)
 _db["CONN_HEALTH_CHECKS"] = True
 if _db["ENGINE"] == "django.db.backends.sqlite3":
-    # Django's, with a process's writers queued in line (ds24site/sqlite/base.py).
+    # Django's, with the database's files private to this user and a process's writers queued
+    # in line (ds24site/sqlite/base.py).
     _db["ENGINE"] = "ds24site.sqlite"
     _db.setdefault("OPTIONS", {}).update(
         {

@@ -12,6 +12,9 @@ class FaviconView(RedirectView):
         return static("ds24site/favicon.svg")
 
 
+# Database trouble is a 503, not a 500 (ds24site/errors.py).
+handler500 = "ds24site.errors.server_error"
+
 urlpatterns = [
     path("favicon.ico", FaviconView.as_view(permanent=False)),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),

@@ -33,6 +33,15 @@ def on_payment(**overrides) -> dict[str, str]:
     return params
 
 
+# Other scripts' decimal digits, which Python's int() and Decimal() read as numbers.
+ARABIC_INDIC, FULLWIDTH = 0x0660, 0xFF10
+
+
+def in_digits(text: str, zero: int) -> str:
+    """`text` with its ASCII digits in another script: in_digits("49.00", ARABIC_INDIC)."""
+    return text.translate({ord("0") + n: zero + n for n in range(10)})
+
+
 def run_command(name: str, *args: str) -> tuple[int, str, str]:
     """Run a management command as `manage.py NAME ARGS` would, through Django's own command
     lookup; returns (exit code, stdout, stderr). It closes the database connections at the
@@ -98,6 +107,43 @@ def broken_database():
     connection.close()
     connection.settings_dict.clear()
     connection.settings_dict.update(saved)
+
+
+@pytest.fixture
+def lock_database(settings):
+    """Call it to have another connection hold the database's write lock for the rest of the
+    test, as a long transaction elsewhere would: SQLite's BEGIN EXCLUSIVE (readers carry on, in
+    WAL mode), or on PostgreSQL every table locked IN EXCLUSIVE MODE (the same: reads pass,
+    writes wait). This connection then waits 0.2 s for a lock instead of DB_BUSY_TIMEOUT.
+    Needs a transactional test database: a test transaction of its own would hold locks that
+    the other connection waits for."""
+    held = []
+
+    def lock():
+        settings.DB_BUSY_TIMEOUT = 0.2
+        connection.ensure_connection()
+        other = connection.get_new_connection(connection.get_connection_params())
+        if connection.vendor == "sqlite":
+            other.isolation_level = None  # autocommit, so that BEGIN is ours
+            other.execute("BEGIN EXCLUSIVE")
+            busy_ms = round(connection.settings_dict["OPTIONS"]["timeout"] * 1000)
+            wait, restore = "PRAGMA busy_timeout = 200", f"PRAGMA busy_timeout = {busy_ms}"
+        else:
+            tables = connection.introspection.table_names()
+            quoted = ", ".join(map(connection.ops.quote_name, tables))
+            other.execute(f"LOCK TABLE {quoted} IN EXCLUSIVE MODE")  # psycopg: in a transaction
+            wait = "SET statement_timeout = 200; SET lock_timeout = 200"
+            restore = "RESET statement_timeout; RESET lock_timeout"
+        with connection.cursor() as cursor:
+            cursor.execute(wait)
+        held.append((other, restore))
+
+    yield lock
+    for other, restore in held:
+        other.rollback()
+        other.close()
+        with connection.cursor() as cursor:
+            cursor.execute(restore)
 
 
 @pytest.fixture
@@ -194,6 +240,14 @@ def _fresh_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_health_report():
+    """/healthz reuses its report for a while; no test inherits another's."""
+    from ds24site import health
+
+    health.recent_report.clear()
 
 
 def run_tasks() -> int:

@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
+from api.fields import IntegerField
 from api.filters import DateTimeFilter, KnownParameters
 from api.lookups import UUID_PATTERN
 from api.pages import OldestFirst, Pages
@@ -82,9 +83,7 @@ class FollowQuery(serializers.Serializer):
         default="beginning",
         help_text="Without a cursor: follow from the first event, or only new ones.",
     )
-    limit = serializers.IntegerField(
-        min_value=1, max_value=FOLLOW_LIMIT_MAX, default=FOLLOW_LIMIT_DEFAULT
-    )
+    limit = IntegerField(min_value=1, max_value=FOLLOW_LIMIT_MAX, default=FOLLOW_LIMIT_DEFAULT)
 
 
 class EventViewSet(viewsets.ReadOnlyModelViewSet):

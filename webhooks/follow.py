@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models.expressions import RawSQL
 
+from ds24site import numbers
+
 HORIZON_SQL = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
 MAX_ID = 2**63 - 1
 
@@ -53,7 +55,7 @@ class Position:
             version, txid, row_id = raw.split(".")
             if version != "v1":
                 raise ValueError(version)
-            return cls(int(txid), int(row_id))
+            return cls(numbers.parse_int(txid), numbers.parse_int(row_id, minimum=0))
         except (ValueError, binascii.Error, UnicodeDecodeError):
             raise InvalidCursor("not a cursor this API gave out") from None
 

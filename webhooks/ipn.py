@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from urllib.parse import unquote
 
+from ds24site import numbers
 from webhooks.php_html import html_entity_decode
 from webhooks.signing import SIGNATURE_KEYS
 
@@ -295,18 +296,12 @@ def business_key(params: dict[str, str]) -> str:
 
 
 def parse_decimal(value: str | None, *, max_digits: int, decimal_places: int) -> Decimal | None:
-    """A Decimal that fits the column, or None for anything else ("", "n/a", "1e999")."""
-    if not value:
-        return None
+    """A Decimal that fits the column, or None for anything else ("", "n/a", "1e999", or
+    digits of another script than ASCII)."""
     try:
-        number = Decimal(value.strip())
-    except InvalidOperation:
-        return None
-    if not number.is_finite():
-        return None
-    try:
+        number = numbers.parse_decimal((value or "").strip())
         number = number.quantize(Decimal(1).scaleb(-decimal_places))
-    except InvalidOperation:
+    except (ValueError, InvalidOperation):
         return None
     if len(number.as_tuple().digits) > max_digits:
         return None
@@ -315,9 +310,7 @@ def parse_decimal(value: str | None, *, max_digits: int, decimal_places: int) ->
 
 def parse_int(value: str | None, *, maximum: int = 2**31 - 1) -> int | None:
     """A non-negative integer that fits the column, or None."""
-    digits = (value or "").strip()
-    # isdigit alone admits "²"; the length check keeps int() off megabyte-long strings.
-    if not (digits.isascii() and digits.isdigit()) or len(digits) > len(str(maximum)):
+    try:
+        return numbers.parse_int((value or "").strip(), minimum=0, maximum=maximum)
+    except ValueError:
         return None
-    number = int(digits)
-    return number if number <= maximum else None

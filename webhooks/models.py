@@ -18,7 +18,7 @@ from django.utils.functional import cached_property
 # the roll-up that the dashboard's event_stored receiver writes in every storing transaction is
 # also where a webhook's activity is read from, so that the receiver writes nothing more.
 from dashboard.models import WebhookTotal
-from ds24site.crypto import EncryptedTextField
+from ds24site.crypto import EncryptedTextField, reveal
 from ds24site.db import CurrentTransactionId  # (and registers the `__prefix` lookup)
 from ds24site.prepared import PreparedQuery
 from webhooks import ipn
@@ -62,15 +62,22 @@ def new_domain_id() -> str:
     return "ds24site-" + "".join(secrets.choice(alphabet) for _ in range(12))
 
 
-PRODUCT_IDS = re.compile(r"\d+(,\d+)*")
+PRODUCT_IDS = re.compile(r"[0-9]+(,[0-9]+)*")  # ASCII: `\d` takes any script's digits
 
 
 class WebhookQuerySet(models.QuerySet):
     def for_token(self, token: str):
         """The webhook a receive URL points at, or None (also for a regenerated-away token).
         Any webhook, whatever this queryset filters: it is the receiver's lookup, compiled
-        once (ds24site.prepared) because it runs for every delivery."""
-        return next(iter(_webhook_by_token(token)), None)
+        once (ds24site.prepared) because it runs for every delivery.
+
+        It decrypts the passphrase, which the receiver verifies every delivery with, so that a
+        DecryptionError (a lost FIELD_ENCRYPTION_KEY) is raised where the receiver answers 503
+        for it, before anything is read or stored."""
+        webhook = next(iter(_webhook_by_token(token)), None)
+        if webhook is not None:
+            reveal(webhook, "passphrase")
+        return webhook
 
     def with_activity(self):
         """Webhooks with `event_count` (events stored, redeliveries not counted) and

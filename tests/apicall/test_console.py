@@ -20,7 +20,7 @@ from apicall.results import FOLD_CHARS, FOLD_MEMBERS, body_html, list_table
 from connections import catalogue
 from connections.models import Connection
 from tests.apicall.conftest import Answer
-from tests.conftest import FULL_KEY, READ_ONLY_KEY
+from tests.conftest import ARABIC_INDIC, FULL_KEY, FULLWIDTH, READ_ONLY_KEY, in_digits
 
 pytestmark = pytest.mark.django_db
 
@@ -190,6 +190,10 @@ def test_objects_are_field_groups_named_as_sent(operator, shop, ds24):
         ({"from": "yesterday"}, "from", "Not a date Digistore24 reads"),
         ({"to": "2026-02-30"}, "to", "Not a date Digistore24 reads"),
         ({"page_no": "two"}, "page_no", "Enter a whole number."),
+        # Digits int() reads and PHP's is_numeric() does not.
+        ({"page_no": in_digits("2", ARABIC_INDIC)}, "page_no", "Enter a whole number."),
+        ({"page_size": in_digits("50", FULLWIDTH)}, "page_size", "Enter a whole number."),
+        ({"from": in_digits("-7d", ARABIC_INDIC)}, "from", "Not a date Digistore24 reads"),
         ({"load_transactions": "maybe"}, "load_transactions", "Select a valid choice."),
         ({"search[order_type]": "demo"}, "search[order_type]", "Select a valid choice."),
     ],
@@ -201,6 +205,15 @@ def test_bad_values_are_field_errors_and_nothing_is_sent(
     assert response.status_code == 400
     assert any(message in error for error in field_errors(response)[field])
     assert ds24.calls() == [] and not ApiCall.objects.exists()
+
+
+@pytest.mark.parametrize("zero", [ARABIC_INDIC, FULLWIDTH])
+def test_amounts_in_other_digits_are_field_errors(operator, shop, ds24, zero):
+    field = "payment_plan[first_amount]"
+    fields = {"product_id": "1", field: in_digits("49.00", zero), "confirm_write": "on"}
+    response = run(operator, shop, function="createBuyUrl", **fields)
+    assert field_errors(response)[field] == ["Enter a number such as 49.00."]
+    assert ds24.calls() == []
 
 
 @pytest.mark.parametrize(

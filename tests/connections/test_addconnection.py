@@ -6,7 +6,7 @@ import json
 import pytest
 
 from connections.models import Connection
-from tests.conftest import READ_ONLY_KEY, run_command
+from tests.conftest import ARABIC_INDIC, READ_ONLY_KEY, in_digits, run_command
 
 # run_from_argv closes every connection at its end, as manage.py would; only a transactional
 # test database survives that.
@@ -67,6 +67,10 @@ def test_a_duplicate_name_is_refused(ds24):
         (("Shop", "--key", ""), "--key must not be empty"),
         (("Shop", "--key", "   "), "--key must not be empty"),
         (("Shop", "--key", "1234-NotAKey!!"), "does not look like a Digistore24 API key"),
+        (
+            ("Shop", "--key", in_digits("1234", ARABIC_INDIC) + "-AbCdEfGh12345678"),
+            "does not look like a Digistore24 API key",
+        ),
         (("Shop",), "the following arguments are required: --key"),
         (("--key", READ_ONLY_KEY), "the following arguments are required: name"),
         (("Shop", "5678-PositionalKey0000"), "the following arguments are required: --key"),

@@ -7,15 +7,24 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
+BASE_ENV = {"PATH": os.environ["PATH"], "DJANGO_READ_DOT_ENV_FILE": "false"}
+
+
+@pytest.fixture(autouse=True)
+def _scratch_database(tmp_path, monkeypatch):
+    """`check` writes to the database and decrypts its secrets: a scratch one, never the
+    developer's var/db.sqlite3 (whose secrets are under another key)."""
+    monkeypatch.setitem(BASE_ENV, "DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite3'}")
 
 
 def manage(*args, **env):
-    base = {"PATH": os.environ["PATH"], "DJANGO_READ_DOT_ENV_FILE": "false"}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env={**base, **env},
+        env={**BASE_ENV, **env},
         capture_output=True,
         text=True,
         timeout=60,

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.conftest import PASSPHRASE, on_payment, run_tasks, signed
+from tests.conftest import ARABIC_INDIC, PASSPHRASE, in_digits, on_payment, run_tasks, signed
 from webhooks import samples
 from webhooks.models import Event
 from webhooks.services import webhook_create
@@ -111,6 +111,7 @@ def test_affiliate_search_finds_the_affiliation(staff_client, log):
         {"received_from": "yesterday"},
         {"received_to": "2026-02-30"},
         {"received_to": "9999-12-31"},
+        {"received_from": in_digits("2026-01-01", ARABIC_INDIC)},
         {"event": "on_\x00"},
         {"signature__exact": "\x00"},
         {"kind": "\x00"},

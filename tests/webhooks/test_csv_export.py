@@ -8,7 +8,7 @@ import pytest
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 
-from tests.conftest import on_payment, signed
+from tests.conftest import ARABIC_INDIC, FULLWIDTH, in_digits, on_payment, signed
 from webhooks import samples
 from webhooks.models import Event
 
@@ -140,3 +140,12 @@ def test_batches_cover_every_row_once_even_with_equal_timestamps(post_ipn, webho
     expected = list(rows.order_by("-received", "-id"))
     assert list(newest_first_in_batches(rows, size=2)) == expected
     assert len(expected) == 7
+
+
+def test_amounts_in_other_digits_are_exported_as_received(staff_client, post_ipn, webhook):
+    # Arabic-Indic and fullwidth digits are no amount: neither stored nor exported as one.
+    amount, net = in_digits("49.00", ARABIC_INDIC), in_digits("41.18", FULLWIDTH)
+    post_ipn(webhook, signed(on_payment(amount_brutto=amount, amount_netto=net)))
+    [row] = exported(staff_client.get(reverse("admin:webhooks_event_export")))
+    assert (row["amount"], row["net"]) == ("", net)
+    assert Event.objects.get().amount is None

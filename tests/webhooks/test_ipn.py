@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.conftest import ARABIC_INDIC, FULLWIDTH, in_digits
 from webhooks import ipn
 
 
@@ -150,6 +151,12 @@ def test_parse_body_refuses_what_php_would_guess_at(body, reason):
         ("Infinity", None),
         ("1e999", None),
         ("12345678901234567890", None),
+        (" 49.00 ", Decimal("49.00")),
+        # Digits Decimal() reads, Digistore24 never sends, and a spreadsheet does not sum.
+        (in_digits("49.00", ARABIC_INDIC), None),
+        (in_digits("49.00", FULLWIDTH), None),
+        ("4_9.00", None),
+        ("4.9e1", None),
     ],
 )
 def test_parse_decimal(value, expected):
@@ -167,6 +174,9 @@ def test_parse_decimal(value, expected):
         ("1.5", None),
         ("", None),
         ("99999999999", None),
+        (in_digits("3", ARABIC_INDIC), None),
+        (in_digits("3", FULLWIDTH), None),
+        ("1_0", None),
     ],
 )
 def test_parse_int(value, expected):

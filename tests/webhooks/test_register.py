@@ -13,7 +13,14 @@ from django.urls import reverse
 from connections import client as ds24
 from connections.models import Connection
 from connections.services import connection_call
-from tests.conftest import FULL_KEY, PASSPHRASE, READ_ONLY_KEY
+from tests.conftest import (
+    ARABIC_INDIC,
+    FULL_KEY,
+    FULLWIDTH,
+    PASSPHRASE,
+    READ_ONLY_KEY,
+    in_digits,
+)
 from webhooks import ipn
 from webhooks.models import Event, Webhook
 from webhooks.services import (
@@ -397,7 +404,17 @@ def test_product_ids_are_digits_separated_by_commas(db, entered, stored):
     assert webhook.product_ids == stored
 
 
-@pytest.mark.parametrize("entered", ["all", "101;102", "101,", "abc"])
+@pytest.mark.parametrize(
+    "entered",
+    [
+        "all",
+        "101;102",
+        "101,",
+        "abc",
+        in_digits("101", ARABIC_INDIC),
+        in_digits("101", FULLWIDTH),
+    ],
+)
 def test_other_product_ids_are_a_form_error(db, entered):
     webhook = webhook_create(name="W", kind="payments", passphrase=PASSPHRASE)
     webhook.product_ids = entered

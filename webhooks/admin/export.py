@@ -1,7 +1,6 @@
 """The event log's CSV export: its columns (the export itself is ds24site.csv_export's)."""
 
-from decimal import Decimal, InvalidOperation
-
+from ds24site import numbers
 from ds24site.csv_export import csv_time, money
 
 # The export's columns: (header, how to get it from a row's CSV_FIELDS); amounts and times
@@ -36,8 +35,8 @@ def csv_param_amount(params: dict, *keys: str, separator: str) -> str:
     """An amount from the payload, as money when it is a number, else as received."""
     value = next((params[key] for key in keys if params.get(key)), "")
     try:
-        return money(Decimal(value), separator)
-    except (InvalidOperation, ValueError):
+        return money(numbers.parse_decimal(value.strip()), separator)
+    except ValueError:
         return value
 
 

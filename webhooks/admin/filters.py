@@ -83,7 +83,8 @@ class ReceivedFilter(admin.ListFilter):
         dates = []
         for text in (self.since, self.until):
             try:
-                date = parse_date(text) if text else None
+                # ASCII only: Django's parse_date reads any script's digits as a date.
+                date = parse_date(text) if text and text.isascii() else None
             except ValueError:
                 date = None
             if text and date is None:

@@ -27,8 +27,8 @@ class Command(OneLineErrorCommand):
 
     def rotate(self, model, name) -> int:
         count = 0
-        # Reading decrypts with any configured key; writing encrypts with the newest.
-        for pk, plaintext in model._base_manager.exclude(**{name: ""}).values_list("pk", name):
-            model._base_manager.filter(pk=pk).update(**{name: plaintext})
+        # Revealing decrypts with any configured key; writing encrypts with the newest.
+        for pk, sealed in model._base_manager.exclude(**{name: ""}).values_list("pk", name):
+            model._base_manager.filter(pk=pk).update(**{name: sealed.reveal()})
             count += 1
         return count
