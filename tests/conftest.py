@@ -1,6 +1,7 @@
 import io
 from urllib.parse import urlencode
 
+import hypothesis
 import pytest
 from django.db import connection
 
@@ -8,6 +9,14 @@ from webhooks import signing
 from webhooks.services import webhook_create
 
 PASSPHRASE = "s3cret-passphrase"
+
+# The property tests (tests/properties/) run under this profile: the same examples on every run,
+# so that CI cannot pass by luck and a failure reproduces, and few enough to stay fast. Each test
+# applies it itself, so hypothesis tests elsewhere keep their own settings.
+PROPERTIES = "properties"
+hypothesis.settings.register_profile(
+    PROPERTIES, derandomize=True, max_examples=200, deadline=None, database=None
+)
 FORM = "application/x-www-form-urlencoded"
 
 
