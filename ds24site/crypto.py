@@ -126,6 +126,11 @@ class EncryptedTextField(models.TextField):
         return encrypt(value)
 
 
+def reveal_value(value):
+    """The plaintext of a value as loaded (Sealed), or the value itself if it is not sealed."""
+    return value.reveal() if isinstance(value, Sealed) else value
+
+
 def reveal(instance, *names: str) -> None:
     """Decrypt these secrets of a loaded row now, so that a DecryptionError surfaces here, where
     the caller handles it, rather than at the first use further on."""

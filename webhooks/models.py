@@ -18,7 +18,7 @@ from django.utils.functional import cached_property
 # the roll-up that the dashboard's event_stored receiver writes in every storing transaction is
 # also where a webhook's activity is read from, so that the receiver writes nothing more.
 from dashboard.models import WebhookTotal
-from ds24site.crypto import EncryptedTextField, reveal
+from ds24site.crypto import EncryptedTextField, reveal, reveal_value
 from ds24site.db import CurrentTransactionId  # (and registers the `__prefix` lookup)
 from ds24site.prepared import PreparedQuery
 from webhooks import ipn
@@ -179,7 +179,8 @@ class Webhook(models.Model):
     ds24_ipn_id = models.CharField("Digistore24 IPN id", max_length=32, blank=True, editable=False)
 
     objects = WebhookQuerySet.as_manager()
-    # The passphrase as loaded from the database (None for a new webhook), see clean().
+    # The passphrase as loaded from the database (None for a new webhook; still sealed, as
+    # loading decrypts nothing), see clean().
     _stored_passphrase = None
 
     class Meta:
@@ -216,7 +217,7 @@ class Webhook(models.Model):
             errors["passphrase"] = "Digistore24 takes passphrases of at most 63 characters."
         # Only a passphrase being set now: one stored before the rule keeps working (and
         # Digistore24 keeps signing with it) until someone changes it.
-        elif self.passphrase and self.passphrase != self._stored_passphrase:
+        elif self.passphrase and self.passphrase != reveal_value(self._stored_passphrase):
             problem = passphrase_problem(self.passphrase)
             if problem:
                 errors["passphrase"] = problem
