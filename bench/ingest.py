@@ -77,7 +77,9 @@ def side_by_side(
                 target["rate"] = max(target["rate"], measured["requests_per_s"])
                 if number:
                     results[name].append(measured)
-                time.sleep(0.5)  # for the last requests, answered to nobody, to finish
+                # The requests in flight when wrk stopped still run: let them end before the
+                # other target's run, which they would slow down.
+                time.sleep(min(5, max(0.5, 2 * measured["p99_ms"] / 1000)))
         memory = servers.process_memory(targets["app"]["process"].pid)
     finally:
         for target in targets.values():
@@ -92,6 +94,7 @@ def side_by_side(
         "summary": summarise(results),
         "check": checks,
         "memory": memory,
+        "database": _version(database_url),
         "durability": {"app": _app_durability(env), "baseline": _baseline_durability(baseline_url)},
     }
 
@@ -150,6 +153,12 @@ def _baseline_durability(url: str) -> str:
     ).fetchone()
     connection.close()
     return _label(url, str(value))
+
+
+def _version(url: str) -> str:
+    if db.is_sqlite(url):
+        return f"SQLite {db.rows(url, 'SELECT sqlite_version()')[0][0]}"
+    return f"PostgreSQL {db.rows(url, 'SHOW server_version')[0][0]}"
 
 
 def _label(url: str, value: str) -> str:

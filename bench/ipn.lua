@@ -10,6 +10,14 @@
 -- request, to send at a set pace rather than flat out).
 
 local threads = {}
+local pause = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
+
+-- Only when pacing: with a delay() at all, wrk sends every request from a timer.
+if pause > 0 then
+   function delay()
+      return pause
+   end
+end
 
 function setup(thread)
    table.insert(threads, thread)
@@ -23,7 +31,6 @@ function init(args)
    end
    lines = #bodies
    path = os.getenv("BENCH_PATH")
-   pause = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
    headers = {["Content-Type"] = "application/x-www-form-urlencoded"}
    sent = 0        -- requests made; request k posts line ((k - 1) mod #bodies) + 1
    ok = 0          -- answered 2xx
@@ -33,10 +40,6 @@ function init(args)
    -- wrk calls the first thread's request() once before starting, only to parse what it
    -- returns (wrk.c, script_verify_request): that call must not count as a request sent.
    verified = connection ~= 1
-end
-
-function delay()
-   return pause
 end
 
 function request()

@@ -74,7 +74,8 @@ def post_ipns(
     `connections` keep-alive connections, flat out or `delay_ms` apart per connection; returns
     wrk's measurements, and records in `ledger` what was acknowledged."""
     rate = connections * 1000 / delay_ms if delay_ms else expected_rate or FIRST_GUESS_RATE
-    per_connection = math.ceil(rate * seconds * 1.25 / connections) + payloads.REDELIVERY_EVERY
+    # Twice the best rate so far: a target often runs faster after its warm-up.
+    per_connection = math.ceil(rate * seconds * 2 / connections) + payloads.REDELIVERY_EVERY
     bodies = workdir / "bodies"
     shutil.rmtree(bodies, ignore_errors=True)
     plan = payloads.write_connection_files(

@@ -149,9 +149,9 @@ def markdown(results: dict) -> str:
             [[t["what"], t["measured"], t["goal"], t["verdict"]] for t in results["targets"]],
         ),
     ]
-    for key, database in INGESTION.items():
+    for key in INGESTION:
         if "summary" in sections.get(key, {}):
-            lines += _ingestion(sections[key], database, results["settings"])
+            lines += _ingestion(sections[key], results["settings"])
     if "requests" in sections.get("scale", {}):
         lines += _scale(sections["scale"])
     if "throughput" in sections.get("worker", {}):
@@ -161,7 +161,7 @@ def markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
-def _ingestion(section: dict, database: str, settings: dict) -> list[str]:
+def _ingestion(section: dict, settings: dict) -> list[str]:
     durability = section["durability"]
     runs = "; ".join(
         f"{app['requests_per_s']:.0f}/{baseline['requests_per_s']:.0f} req/s, "
@@ -187,7 +187,7 @@ def _ingestion(section: dict, database: str, settings: dict) -> list[str]:
             ]
         )
     return [
-        f"### Ingestion side by side, {database}",
+        f"### Ingestion side by side, {section['database']}",
         "",
         f"{settings['connections']} keep-alive connections (wrk), full-size signed on_payment "
         f"IPNs ({settings['fields']} fields), 10 % exact redeliveries; {settings['runs']} runs "
@@ -215,9 +215,15 @@ def _scale(scale: dict) -> list[str]:
         verdict = "PASS" if r["p95_ms"] <= goal else "FAIL"
         times = [f"{r[key]:.1f}" for key in ("p50_ms", "p95_ms", "max_ms")]
         rows.append([f"{r['group']}: {r['label']}", *times, goal, verdict])
+    seeded = (
+        f"seeded in {scale['seed_seconds']:.0f} s"
+        if scale["seeded"]
+        else "the log a previous run seeded, kept in var/bench/"
+    )
     return [
         f"### Admin and REST API at {scale['events']:,} events",
         "",
+        f"A year of mixed events ({seeded}). "
         "Over HTTP through gunicorn, one request at a time: one untimed GET of each, then "
         f"{scale['repeats']} timed (the CSV export fewer, to its first rows). Admin pages logged "
         "in through the login form, the API with a bearer token.",

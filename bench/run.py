@@ -35,6 +35,8 @@ SIZES = {
     "repeats": (20, 2),
     "backlog_seconds": (6, 1),
     "paced_seconds": (10, 2),
+    # IPNs a second while the delay to the first attempt is measured: half of what each of two
+    # workers must deliver for 200/s, so a worker that meets its target does not fall behind.
     "paced_rate": (50, 20),
 }
 

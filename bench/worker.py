@@ -70,13 +70,14 @@ def forwarding(
         )
         created.raise_for_status()
 
-        throughput = []
+        throughput, memory = [], []
         for count in (1, 2):
             first = _last_event(database_url)
             post_ipns(**load, seconds=backlog_seconds)  # no worker runs: a backlog builds up
             workers = [_worker(env, workdir, f"{count}-{n}") for n in range(count)]
             _drain(database_url, workers)
             throughput.append({"workers": count, **_rate(database_url, first)})
+            memory += [m for worker in workers for m in servers.process_memory(worker.pid)]
             _stop(workers)
 
         workers = [_worker(env, workdir, "paced")]
@@ -86,7 +87,7 @@ def forwarding(
         post_ipns(**load, seconds=paced_seconds, delay_ms=connections * 1000 // paced_rate)
         _drain(database_url, workers)
         delays = _delays(database_url, first)
-        memory = [m for worker in workers for m in servers.process_memory(worker.pid)]
+        memory += [m for worker in workers for m in servers.process_memory(worker.pid)]
         received = int(requests.get(f"http://127.0.0.1:{receiver_port}/", timeout=30).text)
     finally:
         _stop(workers)
