@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bench.servers import ROOT, gunicorn_settings
 
+DOCS = "docs/benchmarks.md"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 INGESTION = {"ingest-sqlite": "SQLite", "ingest-postgresql": "PostgreSQL"}
 RATIO, P99_MS, API_P95_MS, ADMIN_P95_MS = 0.7, 50, 50, 300
@@ -32,8 +33,8 @@ def machine() -> dict:
         "memory_gib": round(memory_kib / 2**20, 1),
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
-        "commit": _git("rev-parse", "--short", "HEAD")
-        + (" with uncommitted changes" if _git("status", "--porcelain") else ""),
+        "commit": (_git("rev-parse", "--short", "HEAD") or "unknown")
+        + (" with uncommitted changes" if _changed() else ""),
         "gunicorn": (
             f"{config['workers']} {config['worker_class']} workers, {config['threads']} "
             f"thread(s) each, access log {config['accesslog']!r}"
@@ -48,9 +49,15 @@ def _read(path: str) -> list[str]:
         return []
 
 
+def _changed() -> bool:
+    """Whether the code measured differs from the commit: changes to tracked files, but not
+    to this report's own file, which every run rewrites."""
+    return _git("status", "--porcelain", "--untracked-files=no", "--", ".", f":!{DOCS}") != ""
+
+
 def _git(*args: str) -> str:
     done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)  # noqa: S607
-    return done.stdout.strip() or "unknown"
+    return done.stdout.strip()
 
 
 def targets(sections: dict) -> list[dict]:

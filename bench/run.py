@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown := set(chosen) - set(SECTIONS):
         parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
     if args.markdown is None and not args.smoke:
-        args.markdown = servers.ROOT / "docs" / "benchmarks.md"
+        args.markdown = servers.ROOT / report.DOCS
     size = {name: sizes[args.smoke] for name, sizes in SIZES.items()}
     workdir = args.workdir or servers.ROOT / "var" / "bench" / ("smoke" if args.smoke else "last")
     shutil.rmtree(workdir, ignore_errors=True)
