@@ -50,9 +50,12 @@ def seed(total: int) -> int:
     if have >= total:
         return 0
     if connection.vendor == "sqlite":
-        # This process's writes need not survive a crash: a lost seed is seeded again.
+        # This process's writes need not survive a crash: a lost seed is seeded again. A
+        # cache of 1 GB (SQLite's default is 2 MB) holds the event table's many indexes, which
+        # random inserts otherwise read and write back page by page: it halves the time.
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA synchronous=OFF")
+            cursor.execute("PRAGMA cache_size=-1000000")
     webhooks = {
         kind: Webhook.objects.filter(kind=kind).first() or webhook_create(name=kind, kind=kind)
         for kind in ("payments", "etickets", "affiliations", "all")
