@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bench import payloads
 
-WRK = shutil.which("wrk") or "/usr/bin/wrk"
+WRK = shutil.which("wrk")
 SCRIPT = Path(__file__).with_name("ipn.lua")
 # Requests a second assumed before a target has been measured, to size its body files; a
 # connection that runs out starts over, which only adds redeliveries (and is reported).

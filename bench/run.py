@@ -22,7 +22,7 @@ import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import db, ingest, payloads, report, scale, servers, worker
+from bench import db, ingest, load, payloads, report, scale, servers, worker
 
 SECTIONS = ("ingest-sqlite", "ingest-postgresql", "scale", "worker")
 # Sizes: (full, smoke).
@@ -54,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     chosen = args.sections.split(",")
     if unknown := set(chosen) - set(SECTIONS):
         parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
+    if load.WRK is None and set(chosen) - {"scale"}:
+        parser.error("the load comes from wrk, which is not installed (apt-get install wrk)")
     if args.markdown is None and not args.smoke:
         args.markdown = servers.ROOT / report.DOCS
     size = {name: sizes[args.smoke] for name, sizes in SIZES.items()}
