@@ -33,13 +33,16 @@ test: $(VENV)/.dev-installed
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# IPN ingestion throughput over gunicorn, then the admin and the API over BENCH_EVENTS events; on SQLite,
-# or on DATABASE_URL (which must be a scratch database: both benchmarks write to it).
-BENCH_EVENTS ?= 1000000
+# IPN ingestion side by side with a bare baseline (SQLite, then PostgreSQL on a scratch database
+# it creates and drops), the admin and the API over 1,000,000 events, forwarding and memory:
+# bench/run.py, about 10 minutes; prints the tables and writes them to docs/benchmarks.md. The
+# event log is kept in var/bench/ for the next run; DATABASE_URL (a scratch database) moves the
+# admin, API and forwarding runs there. wrk (the load) comes from Debian, like Chromium in CI.
+BENCH_POSTGRES ?= postgres://postgres@127.0.0.1:5432/ds24bench
 bench: $(VENV)/.run-installed
-	$(BIN)/python bench/ipn_ingest.py $(if $(DATABASE_URL),--database-url $(DATABASE_URL))
-	$(BIN)/python bench/admin_scale.py --events $(BENCH_EVENTS) $(if $(DATABASE_URL),--database-url $(DATABASE_URL))
-	$(BIN)/python bench/api_scale.py --events $(BENCH_EVENTS) $(if $(DATABASE_URL),--database-url $(DATABASE_URL))
+	@command -v wrk >/dev/null || { echo "=== apt-get install wrk ==="; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/python -m bench.run --postgres $(BENCH_POSTGRES) $(if $(DATABASE_URL),--database-url $(DATABASE_URL))
 
 # The app as `make run` serves it, fed 20,000 IPNs while attacked and while its processes and
 # database fail, then checked (bench/soak/): on SOAK_DATABASE_URL, a scratch PostgreSQL database

@@ -4,7 +4,7 @@ payloads. The order and transaction id indexes get the pattern operator class, s
 prefix search (LIKE 'ABC%') reads them whatever the database's collation; the old e-mail index
 goes: the admin and the API search the lower-case copy.
 
-Cost on 1,000,000 events (measured with bench/admin_scale.py's log): see BACKFILL_COST below.
+Cost on 1,000,000 events (the event log bench/seed.py builds): see BACKFILL_COST below.
 """
 
 from django.db import migrations, models

@@ -1,0 +1,1 @@
+"""`make bench`: the benchmarks of docs/benchmarks.md (bench/run.py runs them)."""
