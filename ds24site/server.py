@@ -27,6 +27,7 @@ pyproject.toml keeps gunicorn at 27.x and tests/test_server_hardening.py runs th
 import contextlib
 import errno
 import io
+import os
 import socket
 import time
 from datetime import datetime
@@ -42,6 +43,10 @@ from gunicorn.http.wsgi import Response, default_environ
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from ds24site.redaction import RedactReceiveTokens
+
+# The deadlines and body limit are the project's settings, whatever app gunicorn serves with
+# this worker (the benchmark's bare baseline too); ds24site.wsgi sets the same.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ds24site.settings")
 
 
 def peer(client) -> str:
