@@ -62,8 +62,12 @@ class Receiver(BaseHTTPRequestHandler):
         pass
 
 
+class Server(ThreadingHTTPServer):
+    request_queue_size = 128  # a worker's batch connects at once; the default 5 resets some
+
+
 def start_receiver() -> str:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    server = Server(("127.0.0.1", 0), Receiver)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     return f"http://127.0.0.1:{server.server_port}/hook"

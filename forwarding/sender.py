@@ -7,11 +7,12 @@ Safety (the URL is the user's, but the server may sit next to private services a
 metadata endpoint): only https (http too with DESTINATIONS_ALLOW_LOCAL); the host name is
 resolved here and every address it resolves to must be public, then the socket connects to one
 of those checked addresses and the connected peer is checked again, so a DNS answer that
-changes between check and use (rebinding) cannot reach an internal address. TLS still verifies
-the certificate for the host name (SNI), as urllib3 wraps the socket with it. No proxies from
-the environment, no redirects (a 3xx is a failed attempt), short timeouts and a limit on the
-whole request (twice DESTINATIONS_TIMEOUT, within the worker's lease), and only the first
-RESPONSE_EXCERPT_BYTES of the answer are read.
+changes between check and use (rebinding) cannot reach an internal address. Connections are
+kept alive and reused for later requests to the same host: a socket stays with the address it
+was checked for. TLS still verifies the certificate for the host name (SNI), as urllib3 wraps
+the socket with it. No proxies from the environment, no cookies kept, no redirects (a 3xx is a
+failed attempt), short timeouts and a limit on the whole request (twice DESTINATIONS_TIMEOUT,
+within the worker's lease), and only the first RESPONSE_EXCERPT_BYTES of the answer are read.
 """
 
 import base64
@@ -259,8 +260,8 @@ class _GuardedAdapter(HTTPAdapter):
         }
 
 
-# Connections kept alive per destination host, for the threads that send concurrently
-# (services.SEND_THREADS). Reusing one is as safe as the request that opened it: its address
+# Connections kept alive per destination host, for the threads that send a batch at once
+# (services.BATCH). Reusing one is as safe as the request that opened it: its address
 # was checked when it connected, and a kept-alive socket cannot move to another address.
 POOL_CONNECTIONS = 16
 _shared_session: requests.Session | None = None

@@ -2,11 +2,11 @@
 the retry schedule, and the sweep that recovers deliveries a dead worker left behind.
 
 Durable state is the Delivery row; a django-tasks task only nudges a worker to look at it.
-A worker claims a delivery with a conditional UPDATE (pending, due, lease expired) that sets a
-lease before doing the slow part (conventions #21), so two workers never send the same attempt,
-and a task run twice, early or late finds nothing to do. The database backend's worker does not
-recover a task left RUNNING by a worker that died, so `deliveries_sweep` re-queues due deliveries
-whose lease has expired and whose task is no longer waiting.
+A worker claims due deliveries in a batch with a conditional UPDATE (pending, due, lease expired)
+that sets a lease before doing the slow part (conventions #21), so two workers never send the
+same attempt, and a task run twice, early or late finds nothing to do. The database backend's
+worker does not recover a task left RUNNING by a worker that died, so `deliveries_sweep`
+re-queues due deliveries whose lease has expired and whose task is no longer waiting.
 """
 
 import json
@@ -59,7 +59,8 @@ SWEEP_BATCH = 500
 
 def lease() -> timedelta:
     """How long a claimed delivery is a worker's: an attempt takes at most about twice
-    DESTINATIONS_TIMEOUT (sender.post), plus time to record it."""
+    DESTINATIONS_TIMEOUT (sender.post), and so does a batch (all sent at once), plus time to
+    record it."""
     return timedelta(seconds=3 * settings.DESTINATIONS_TIMEOUT)
 
 
@@ -143,12 +144,13 @@ def message_body(event) -> bytes:
     return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-# Due deliveries one worker claims together (the one its task names first) and sends
-# concurrently, SEND_THREADS at a time: one claim and one record per batch instead of per
-# delivery, and a slow receiver holds one thread, not the worker.
-BATCH = 32
-SEND_THREADS = 8
-_send_pool: ThreadPoolExecutor | None = None
+# Due deliveries one worker claims together (the one its task names first) and sends at once,
+# a thread each: one claim and one record per batch instead of per delivery, and a slow
+# receiver holds one thread, not the worker. All of a batch is sent at the same time, so the
+# batch ends within one attempt's time limit, which is what its lease (lease()) allows for.
+BATCH = 16
+# Its threads start with the first batch (none in processes that never send).
+_send_pool = ThreadPoolExecutor(BATCH, thread_name_prefix="forwarding-send")
 
 
 def delivery_attempt(*, public_id: str) -> str:
@@ -161,20 +163,13 @@ def delivery_attempt(*, public_id: str) -> str:
         return "not due, taken or finished"
     # Bodies are made here: the sending threads make no queries (no connections of their own).
     bodies = [message_body(delivery.event) for delivery in deliveries]
-    outcomes = list(_pool().map(_attempt_send, deliveries, bodies))
+    outcomes = list(_send_pool.map(_attempt_send, deliveries, bodies))
     with transaction.atomic():
         _attempts_record(outcomes, lease_until)
     counts = {}
     for outcome in outcomes:
         counts[outcome.outcome] = counts.get(outcome.outcome, 0) + 1
     return ", ".join(f"{status}: {n}" for status, n in sorted(counts.items()))
-
-
-def _pool() -> ThreadPoolExecutor:
-    global _send_pool
-    if _send_pool is None:
-        _send_pool = ThreadPoolExecutor(SEND_THREADS, thread_name_prefix="forwarding-send")
-    return _send_pool
 
 
 def _deliveries_claim(*, public_id: str, now, lease_until) -> list[Delivery]:

@@ -1,7 +1,8 @@
 """Forwarding's background tasks (django-tasks, database backend; run by `manage.py runworker`).
 
-`deliver` is the nudge for one delivery: the Delivery row holds the state and the claim
-(forwarding/services.py), so running it twice, early or after a crash is harmless.
+`deliver` is the nudge for one delivery, which sends it with other due deliveries in a batch
+(services.delivery_attempt); the Delivery row holds the state and the claim, so running it
+twice, early or after a crash is harmless.
 
 `sweep` recovers what a worker that died left behind: django-tasks-db marks a task RUNNING when
 a worker takes it and never looks at it again, so a worker killed mid-attempt strands its
@@ -9,7 +10,8 @@ delivery. Each sweep re-queues such deliveries once their lease has expired and 
 sweep, DESTINATIONS_SWEEP_INTERVAL later. The chain is kept alive without a separate scheduler
 (no extra service to run): every worker start and `deliver` (at most once per interval and
 process) re-queue a sweep when none is waiting (sweep_ensure), so a sweep lost with a dead
-worker is replaced; and a sweep queues its successor only when no other is waiting, so concurrent starts collapse back into one chain.
+worker is replaced; and a sweep queues its successor only when no other is waiting, so
+concurrent starts collapse back into one chain.
 """
 
 import time
