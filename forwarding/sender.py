@@ -7,11 +7,12 @@ Safety (the URL is the user's, but the server may sit next to private services a
 metadata endpoint): only https (http too with DESTINATIONS_ALLOW_LOCAL); the host name is
 resolved here and every address it resolves to must be public, then the socket connects to one
 of those checked addresses and the connected peer is checked again, so a DNS answer that
-changes between check and use (rebinding) cannot reach an internal address. TLS still verifies
-the certificate for the host name (SNI), as urllib3 wraps the socket with it. No proxies from
-the environment, no redirects (a 3xx is a failed attempt), short timeouts and a limit on the
-whole request (twice DESTINATIONS_TIMEOUT, within the worker's lease), and only the first
-RESPONSE_EXCERPT_BYTES of the answer are read.
+changes between check and use (rebinding) cannot reach an internal address. Connections are
+kept alive and reused for later requests to the same host: a socket stays with the address it
+was checked for. TLS still verifies the certificate for the host name (SNI), as urllib3 wraps
+the socket with it. No proxies from the environment, no cookies kept, no redirects (a 3xx is a
+failed attempt), short timeouts and a limit on the whole request (twice DESTINATIONS_TIMEOUT,
+within the worker's lease), and only the first RESPONSE_EXCERPT_BYTES of the answer are read.
 """
 
 import base64
@@ -19,6 +20,7 @@ import contextlib
 import contextvars
 import hashlib
 import hmac
+import http.cookiejar
 import ipaddress
 import socket
 import threading
@@ -150,10 +152,10 @@ class _Deadline:
         return self._at - time.monotonic()
 
     def watch(self, sock: socket.socket) -> None:
-        # A duplicate: TLS takes over (detaches) the socket object, and shutting down either
-        # descriptor ends the connection.
+        # A duplicate of the descriptor: TLS takes over (detaches) a new socket object, a TLS
+        # socket cannot dup() itself, and shutting down either descriptor ends the connection.
         with self._lock:
-            self._sockets.append(sock.dup())
+            self._sockets.append(socket.fromfd(sock.fileno(), sock.family, sock.type))
 
     def _expire(self) -> None:
         with self._lock:
@@ -224,6 +226,14 @@ class _GuardedConnectionMixin:
                 last_error = SendError(f"cannot connect to {self.host}: {exc.strerror or exc}")
         raise last_error or SendError(f"{self.host} has no address")
 
+    def request(self, *args, **kwargs):
+        # A kept-alive connection was made (and checked) for an earlier request: this
+        # request's deadline must be able to end it too.
+        deadline = _deadline.get()
+        if deadline is not None and self.sock is not None:
+            deadline.watch(self.sock)
+        return super().request(*args, **kwargs)
+
 
 class _GuardedHTTPConnection(_GuardedConnectionMixin, HTTPConnection):
     pass
@@ -250,12 +260,34 @@ class _GuardedAdapter(HTTPAdapter):
         }
 
 
+# Connections kept alive per destination host, for the threads that send a batch at once
+# (services.BATCH). Reusing one is as safe as the request that opened it: its address
+# was checked when it connected, and a kept-alive socket cannot move to another address.
+POOL_CONNECTIONS = 16
+_shared_session: requests.Session | None = None
+_shared_session_lock = threading.Lock()
+
+
 def _session() -> requests.Session:
-    session = requests.Session()
-    session.trust_env = False  # no proxies or .netrc from the environment
-    session.mount("http://", _GuardedAdapter(max_retries=0))
-    session.mount("https://", _GuardedAdapter(max_retries=0))
-    return session
+    """The process's session (thread-safe for requests like these: no cookies, no auth)."""
+    global _shared_session
+    with _shared_session_lock:
+        if _shared_session is None:
+            session = requests.Session()
+            session.trust_env = False  # no proxies or .netrc from the environment
+            # A receiver's cookies are not sent back, neither to it nor to another destination.
+            session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+            for scheme in ("http://", "https://"):
+                session.mount(
+                    scheme,
+                    _GuardedAdapter(
+                        max_retries=0,
+                        pool_connections=POOL_CONNECTIONS,
+                        pool_maxsize=POOL_CONNECTIONS,
+                    ),
+                )
+            _shared_session = session
+        return _shared_session
 
 
 def signature(*, secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
@@ -292,8 +324,8 @@ def post(*, url: str, body: bytes, msg_id: str, secrets: list[str]) -> Answer:
     request_headers = headers(msg_id=msg_id, timestamp=int(time.time()), body=body, secrets=secrets)
     deadline = _Deadline(2 * timeout)
     try:
-        with deadline, _session() as session:
-            response = session.post(
+        with deadline:
+            response = _session().post(
                 url,
                 data=body,
                 headers=request_headers,

@@ -2,11 +2,11 @@
 the retry schedule, and the sweep that recovers deliveries a dead worker left behind.
 
 Durable state is the Delivery row; a django-tasks task only nudges a worker to look at it.
-A worker claims a delivery with a conditional UPDATE (pending, due, lease expired) that sets a
-lease before doing the slow part (conventions #21), so two workers never send the same attempt,
-and a task run twice, early or late finds nothing to do. The database backend's worker does not
-recover a task left RUNNING by a worker that died, so `deliveries_sweep` re-queues due deliveries
-whose lease has expired and whose task is no longer waiting.
+A worker claims due deliveries in a batch with a conditional UPDATE (pending, due, lease expired)
+that sets a lease before doing the slow part (conventions #21), so two workers never send the
+same attempt, and a task run twice, early or late finds nothing to do. The database backend's
+worker does not recover a task left RUNNING by a worker that died, so `deliveries_sweep`
+re-queues due deliveries whose lease has expired and whose task is no longer waiting.
 """
 
 import json
@@ -14,6 +14,7 @@ import logging
 import random
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -58,7 +59,8 @@ SWEEP_BATCH = 500
 
 def lease() -> timedelta:
     """How long a claimed delivery is a worker's: an attempt takes at most about twice
-    DESTINATIONS_TIMEOUT (sender.post), plus time to record it."""
+    DESTINATIONS_TIMEOUT (sender.post), and so does a batch (all sent at once), plus time to
+    record it."""
     return timedelta(seconds=3 * settings.DESTINATIONS_TIMEOUT)
 
 
@@ -142,34 +144,99 @@ def message_body(event) -> bytes:
     return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+# Due deliveries one worker claims together (the one its task names first) and sends at once,
+# a thread each: one claim and one record per batch instead of per delivery, and a slow
+# receiver holds one thread, not the worker. All of a batch is sent at the same time, so the
+# batch ends within one attempt's time limit, which is what its lease (lease()) allows for.
+BATCH = 16
+# Its threads start with the first batch (none in processes that never send).
+_send_pool = ThreadPoolExecutor(BATCH, thread_name_prefix="forwarding-send")
+
+
 def delivery_attempt(*, public_id: str) -> str:
-    """Make the next attempt of a delivery if it is due and nobody else holds it; returns what
-    happened, for the task result and the log."""
+    """Make the next attempt of a delivery if it is due and nobody else holds it, along with
+    other due deliveries (BATCH); returns what happened, for the task result and the log."""
     now = timezone.now()
     lease_until = now + lease()
-    claimed = (
-        Delivery.objects.filter(
-            public_id=public_id, status=Delivery.Status.PENDING, next_attempt_at__lte=now
-        )
-        .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
-        .update(locked_until=lease_until, attempts=F("attempts") + 1)
-    )
-    if not claimed:
+    deliveries = _deliveries_claim(public_id=public_id, now=now, lease_until=lease_until)
+    if not deliveries:
         return "not due, taken or finished"
-    delivery = Delivery.objects.select_related("destination", "event__webhook").get(
-        public_id=public_id
+    # Bodies are made here: the sending threads make no queries (no connections of their own).
+    bodies = [message_body(delivery.event) for delivery in deliveries]
+    outcomes = list(_send_pool.map(_attempt_send, deliveries, bodies))
+    with transaction.atomic():
+        _attempts_record(outcomes, lease_until)
+    counts = {}
+    for outcome in outcomes:
+        counts[outcome.outcome] = counts.get(outcome.outcome, 0) + 1
+    return ", ".join(f"{status}: {n}" for status, n in sorted(counts.items()))
+
+
+def _deliveries_claim(*, public_id: str, now, lease_until) -> list[Delivery]:
+    """Lease the delivery `public_id` names and up to BATCH - 1 other due ones nobody holds,
+    oldest due first; the tasks still waiting for those others are marked done, as this
+    batch sends them (should this worker die, their leases run out and the sweep re-queues
+    them). Rows another worker is claiming are skipped (PostgreSQL: SKIP LOCKED; SQLite runs
+    one writer at a time)."""
+    due = Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now).filter(
+        Q(locked_until__isnull=True) | Q(locked_until__lte=now)
     )
+    with transaction.atomic():
+        rows = list(
+            due.filter(public_id=public_id)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", "task_id")
+        )
+        rows += (
+            due.exclude(public_id=public_id)
+            .order_by("next_attempt_at")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", "task_id")[: BATCH - len(rows)]
+        )
+        if not rows:
+            return []
+        due.filter(pk__in=[pk for pk, _ in rows]).update(
+            locked_until=lease_until, attempts=F("attempts") + 1
+        )
+        DBTaskResult.objects.filter(
+            id__in=[task_id for _, task_id in rows if task_id], status=TaskResultStatus.READY
+        ).update(
+            status=TaskResultStatus.SUCCESSFUL,
+            finished_at=now,
+            return_value="claimed by a batch",
+        )
+    return list(
+        Delivery.objects.select_related("destination", "event__webhook").filter(
+            pk__in=[pk for pk, _ in rows], locked_until=lease_until
+        )
+    )
+
+
+@dataclass
+class _Sent:
+    """One attempt's result, recorded with its batch's (_attempts_record)."""
+
+    delivery: Delivery
+    outcome: str
+    started: datetime | None = None
+    duration_ms: int = 0
+    status_code: int | None = None
+    excerpt: str = ""
+    error: str = ""
+    delay: timedelta | None = None
+
+
+def _attempt_send(delivery: Delivery, body: bytes) -> _Sent:
+    """Send one claimed delivery and judge the answer (runs in a sending thread: no queries)."""
     destination = delivery.destination
     if not destination.active:
-        _finish(delivery, lease_until, Delivery.Status.FAILED, error="destination is disabled")
-        return "failed: destination disabled"
-
+        return _Sent(delivery, Delivery.Status.FAILED, error="destination is disabled")
     started, clock = timezone.now(), time.monotonic()
     answer, error, permanent = None, "", False
     try:
         answer = sender.post(
             url=destination.url,
-            body=message_body(delivery.event),
+            body=body,
             msg_id=delivery.message_id,
             secrets=destination.signing_secrets(),
         )
@@ -180,45 +247,75 @@ def delivery_attempt(*, public_id: str) -> str:
     duration_ms = int((time.monotonic() - clock) * 1000)
 
     status = answer.status if answer else None
-    if answer and 200 <= status < 300:
-        outcome = Delivery.Status.SUCCEEDED
-    elif answer and 300 <= status < 400:
+    outcome, delay = Delivery.Status.SUCCEEDED, None
+    if answer and 300 <= status < 400:
         error = "redirect not followed"
     elif answer and 400 <= status < 500 and status not in RETRYABLE_4XX:
         error, permanent = f"HTTP {status}: not retried", True
-    elif answer:
+    elif answer and not 200 <= status < 300:
         error = f"HTTP {status}"
     if error:
-        delay = (
-            None
-            if permanent
-            else retry_delay(
-                attempts=delivery.attempts, retry_after=answer.retry_after if answer else None
-            )
-        )
+        if not permanent:
+            retry_after = answer.retry_after if answer else None
+            delay = retry_delay(attempts=delivery.attempts, retry_after=retry_after)
         outcome = Delivery.Status.PENDING if delay else Delivery.Status.FAILED
+    return _Sent(
+        delivery,
+        outcome,
+        started=started,
+        duration_ms=duration_ms,
+        status_code=status,
+        excerpt=answer.excerpt if answer else "",
+        error=error,
+        delay=delay,
+    )
 
-    with transaction.atomic():
-        Attempt.objects.create(
-            delivery=delivery,
-            number=delivery.attempts,
-            started=started,
-            duration_ms=duration_ms,
-            status_code=status,
-            response_excerpt=answer.excerpt if answer else "",
-            error=error,
+
+def _attempts_record(batch: list[_Sent], lease_until) -> None:
+    """Store a batch's attempts and move each delivery on; deliveries whose lease another
+    worker took over in the meantime are left to it."""
+    Attempt.objects.bulk_create(
+        Attempt(
+            delivery=sent.delivery,
+            number=sent.delivery.attempts,
+            started=sent.started,
+            duration_ms=sent.duration_ms,
+            status_code=sent.status_code,
+            response_excerpt=sent.excerpt,
+            error=sent.error,
         )
-        if outcome == Delivery.Status.PENDING:
-            _reschedule(delivery, lease_until, status_code=status, error=error, after=delay)
+        for sent in batch
+        if sent.started is not None  # a disabled destination's delivery was not attempted
+    )
+    finished: dict[tuple, list[int]] = {}
+    for sent in batch:
+        if sent.outcome == Delivery.Status.PENDING:
+            _reschedule(
+                sent.delivery,
+                lease_until,
+                status_code=sent.status_code,
+                error=sent.error,
+                after=sent.delay,
+            )
         else:
-            _finish(delivery, lease_until, outcome, status_code=status, error=error)
-        _record_health(destination, succeeded=outcome == Delivery.Status.SUCCEEDED)
-    return f"{outcome}: {error or status}"
+            key = (sent.outcome, sent.status_code, sent.error)
+            finished.setdefault(key, []).append(sent.delivery.pk)
+    for (status, status_code, error), pks in finished.items():
+        _finish(pks, lease_until, status, status_code=status_code, error=error)
+    # Per destination: one success in the batch means it answers.
+    health: dict[int, tuple[Destination, bool]] = {}
+    for sent in batch:
+        if sent.started is not None:
+            destination = sent.delivery.destination
+            _, before = health.get(destination.pk, (destination, False))
+            health[destination.pk] = (destination, before or sent.outcome == "succeeded")
+    for destination, succeeded in health.values():
+        _record_health(destination, succeeded=succeeded)
 
 
-def _finish(delivery, lease_until, status, *, status_code=None, error="") -> None:
-    """End a delivery, unless another worker has taken it over since (lease lost)."""
-    Delivery.objects.filter(pk=delivery.pk, locked_until=lease_until).update(
+def _finish(pks: list[int], lease_until, status, *, status_code=None, error="") -> None:
+    """End deliveries, except those another worker has taken over since (lease lost)."""
+    Delivery.objects.filter(pk__in=pks, locked_until=lease_until).update(
         status=status,
         next_attempt_at=None,
         locked_until=None,

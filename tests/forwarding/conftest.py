@@ -65,7 +65,13 @@ def start_receiver() -> tuple[Receiver, ThreadingHTTPServer]:
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        # A worker opens a connection per delivery of a batch at once (forwarding.services
+        # BATCH); http.server's default backlog of 5 would reset the rest, as no real
+        # receiver does.
+        request_queue_size = 128
+
+    server = Server(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     receiver.url = f"http://127.0.0.1:{server.server_port}/hook"
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()

@@ -11,7 +11,7 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 from standardwebhooks import Webhook as StandardWebhook
 
-from forwarding import services
+from forwarding import services, tasks
 from forwarding.models import Attempt, Delivery, Destination
 from forwarding.signals import destination_disabled
 from tests.conftest import on_payment, run_tasks, signed
@@ -308,3 +308,58 @@ def test_a_failed_delivery_can_be_retried(post_ipn, webhook, receiver):
     delivery.refresh_from_db()
     assert delivery.status == "succeeded"
     assert len({r.headers["webhook-id"] for r in receiver.requests}) == 1
+
+
+def test_one_task_sends_the_other_due_deliveries_in_its_batch(post_ipn, webhook, receiver):
+    """A worker claims due deliveries together and sends them at once: the tasks queued for
+    the others are done, and running them sends nothing twice."""
+    destination(receiver.url)
+    for n in range(3):
+        post_ipn(webhook, signed(on_payment(order_id=f"O{n}")))
+    first = Delivery.objects.order_by("id").first()
+    assert tasks.deliver.call(str(first.public_id)) == "succeeded: 3"
+    assert set(Delivery.objects.values_list("status", "attempts")) == {("succeeded", 1)}
+    others = Delivery.objects.exclude(pk=first.pk).values_list("task_id", flat=True)
+    assert set(DBTaskResult.objects.filter(id__in=others).values_list("status", flat=True)) == {
+        TaskResultStatus.SUCCESSFUL
+    }
+    run_tasks()  # the first delivery's own task finds nothing left to send
+    assert len(receiver.requests) == 3
+    assert Attempt.objects.count() == 3
+
+
+def test_a_batch_takes_its_own_delivery_then_the_oldest_due(
+    monkeypatch, post_ipn, webhook, receiver
+):
+    monkeypatch.setattr(services, "BATCH", 2)
+    destination(receiver.url)
+    for n in range(3):
+        post_ipn(webhook, signed(on_payment(order_id=f"O{n}")))
+    oldest, middle, newest = Delivery.objects.order_by("id")
+    tasks.deliver.call(str(newest.public_id))
+    sent = {r.headers["webhook-id"] for r in receiver.requests}
+    assert sent == {oldest.message_id, newest.message_id}
+    middle.refresh_from_db()
+    assert (middle.status, middle.attempts) == ("pending", 0)
+    assert DBTaskResult.objects.get(id=middle.task_id).status == TaskResultStatus.READY
+
+
+def test_deliver_looks_for_a_waiting_sweep_once_per_interval(
+    monkeypatch, settings, post_ipn, webhook, receiver
+):
+    """Not a query per delivery: a lost sweep is replaced within an interval all the same."""
+    settings.DESTINATIONS_SWEEP_INTERVAL = 60
+    monkeypatch.setattr(tasks, "_sweep_checked", float("-inf"))
+    sweeps = DBTaskResult.objects.filter(task_path="forwarding.tasks.sweep")
+    destination(receiver.url)
+    post_ipn(webhook, signed(on_payment(order_id="O1")))
+    run_tasks()
+    assert sweeps.filter(status=TaskResultStatus.READY).count() == 1
+    sweeps.delete()  # lost with a dead worker
+    post_ipn(webhook, signed(on_payment(order_id="O2")))
+    run_tasks()
+    assert not sweeps.exists()
+    monkeypatch.setattr(tasks, "_sweep_checked", float("-inf"))  # an interval later
+    post_ipn(webhook, signed(on_payment(order_id="O3")))
+    run_tasks()
+    assert sweeps.filter(status=TaskResultStatus.READY).count() == 1

@@ -5,6 +5,7 @@ standardwebhooks library accepts."""
 import socket
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from standardwebhooks import Webhook as StandardWebhook
@@ -164,7 +165,9 @@ def test_a_slow_receiver_times_out(settings, receiver):
 @pytest.fixture
 def dripping_receiver():
     """A receiver that answers one byte every 20 ms, for 10 s in all: in the header lines or
-    in the body. Each read is quick, so only a limit on the whole request ends it early."""
+    in the body, or ("reused") in the body of its answer to a second request on the same
+    kept-alive connection. Each read is quick, so only a limit on the whole request ends it
+    early."""
     listener = socket.create_server(("127.0.0.1", 0))
     where = {}
 
@@ -173,6 +176,9 @@ def dripping_receiver():
         with conn:
             conn.recv(65536)
             head = b"HTTP/1.1 200 OK\r\n"
+            if where["drip"] == "reused":
+                conn.sendall(head + b"Content-Length: 2\r\n\r\nok")
+                conn.recv(65536)
             if where["drip"] == "headers":
                 conn.sendall(head)
                 drip, rest = b"X-Slow: " + b"x" * 500 + b"\r\n", b"Content-Length: 2\r\n\r\nok"
@@ -204,6 +210,54 @@ def test_a_receiver_dripping_its_answer_is_cut_off(settings, dripping_receiver, 
     settings.DESTINATIONS_TIMEOUT = 0.5
     with pytest.raises(sender.SendError, match=r"no complete answer within 1 s"):
         post(dripping_receiver(drip))
+
+
+def test_a_kept_alive_connection_is_cut_off_by_the_next_requests_deadline(
+    settings, dripping_receiver
+):
+    """A connection reused from an earlier request is bounded by the new request's deadline,
+    like one made for it."""
+    settings.DESTINATIONS_ALLOW_LOCAL = True
+    settings.DESTINATIONS_TIMEOUT = 0.5
+    url = dripping_receiver("reused")
+    assert post(url).status == 200
+    began = time.monotonic()
+    with pytest.raises(sender.SendError, match=r"no complete answer within 1 s"):
+        post(url)
+    # Cut off, not merely judged late when the 10 s drip ends: the worker's lease counts on it.
+    assert time.monotonic() - began < 5
+
+
+def test_requests_to_a_destination_reuse_one_connection(settings):
+    """Keep-alive: a worker sending many deliveries to one destination does not open (and
+    check) a TCP connection for each."""
+    settings.DESTINATIONS_ALLOW_LOCAL = True
+    clients = []
+
+    class KeepAlive(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            clients.append(self.client_address)
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), KeepAlive)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        for _ in range(3):
+            assert post(f"http://127.0.0.1:{server.server_port}/hook").status == 204
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(clients) == 3
+    assert len(set(clients)) == 1
 
 
 def test_a_closed_port_is_a_send_error(receiver):
