@@ -222,7 +222,8 @@ def test_a_kept_alive_connection_is_cut_off_by_the_next_requests_deadline(
     url = dripping_receiver("reused")
     assert post(url).status == 200
     began = time.monotonic()
-    with pytest.raises(sender.SendError, match=r"no complete answer within 1 s"):
+    # Cut off by the read timeout or by the whole answer's deadline, whichever the drip meets.
+    with pytest.raises(sender.SendError, match=r"no (complete )?answer within"):
         post(url)
     # Cut off, not merely judged late when the 10 s drip ends: the worker's lease counts on it.
     assert time.monotonic() - began < 5
