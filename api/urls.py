@@ -1,5 +1,5 @@
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from api.exceptions import not_found
@@ -21,7 +21,9 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path(
         "docs/",
-        SpectacularSwaggerView.as_view(url_name="api:schema", http_method_names=["get", "head"]),
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api:schema", http_method_names=["get", "head"]
+        ),
         name="docs",
     ),
     re_path(r"^", not_found),

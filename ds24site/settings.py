@@ -78,6 +78,7 @@ MIDDLEWARE = [
     # Must run before SecurityMiddleware so its HTTPS redirect sees the client's real scheme.
     "ds24site.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "ds24site.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -339,6 +340,19 @@ SECURE_REFERRER_POLICY = "same-origin"
 # and Django's cookie storage signs messages but does not encrypt them.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 X_FRAME_OPTIONS = "DENY"
+# Sent with every page (ds24site.middleware.ContentSecurityPolicyMiddleware).
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 
 # --- Logging ----------------------------------------------------------------------------------
 
