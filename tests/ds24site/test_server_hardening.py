@@ -94,7 +94,13 @@ def gunicorn(tmp_path):
     yield start
     for process in started:
         process.send_signal(signal.SIGINT)  # gunicorn's quick shutdown
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            # A worker thread still inside a request's deadline can hold the quick shutdown
+            # up to gunicorn's graceful_timeout; what the test checked is done.
+            process.kill()
+            process.wait(timeout=10)
 
 
 def receive_path(webhook) -> str:
