@@ -100,7 +100,7 @@ class SafeChangeList(ChangeList):
 
 
 class SafeChangeListMixin:
-    """For every ModelAdmin with a change list (ds24site/admin.py adds it to Django's own):
+    """For every ModelAdmin with a change list (dashboard/sites.py adds it to other apps'):
     the list takes only its filters' parameters (SafeChangeList), and refuses query values the
     database cannot take (PostgreSQL rejects NUL in text), with the admin's own "bad filter"
     redirect instead of a 500."""
