@@ -6,8 +6,8 @@ class DailyTotal(models.Model):
     live/test mode and product, and the sum of their amounts: the roll-up the dashboard reads,
     so that its figures cost the same at a million events as at ten.
 
-    Kept current in the transaction that stores each new event (dashboard/receivers.py), so it
-    counts every stored event exactly once and never an event whose storing rolled back. It
+    Kept current by each new event's follow-up (dashboard/receivers.py), in the transaction
+    that marks the follow-up done, so it counts every stored event exactly once. It
     is history: pruning events does not change it; `manage.py rebuildtotals` recomputes it
     from the events still stored.
 
@@ -32,9 +32,9 @@ class DailyTotal(models.Model):
     # When the newest event counted here was received. Empty only on rows of days whose events
     # had been pruned before this column existed.
     last_received = models.DateTimeField(null=True, blank=True)
-    # Which of SLOTS rows of the key an event is counted in (its id modulo SLOTS): concurrent
-    # events of one key then rarely queue on one row's lock, which on PostgreSQL is held until
-    # the storing transaction's commit is flushed and would serialise their commits.
+    # Which of SLOTS rows of the key a batch of follow-ups counts its events in (the batch's
+    # first event id modulo SLOTS): concurrent batches of one key then rarely queue on one
+    # row's lock, which on PostgreSQL is held until the batch's commit is flushed.
     slot = models.PositiveSmallIntegerField(default=0)
 
     SLOTS = 8
@@ -55,14 +55,14 @@ class DailyTotal(models.Model):
 
 class WebhookTotal(models.Model):
     """How many events a webhook stored over all days, and when the newest was received: its
-    DailyTotal rows summed (so the same history, which pruning does not change), kept by the
-    same statement (dashboard.services.dailytotal_add) and recomputed with them by
+    DailyTotal rows summed (so the same history, which pruning does not change), kept with
+    them (dashboard.services.dailytotals_add) and recomputed with them by
     `rebuildtotals`. The webhooks' lists read their activity here
     (Webhook.objects.with_activity): at most SLOTS rows a webhook, where summing its daily
     rows reads every day's (~400 ms on SQLite for a webhook with a year of 1M events).
 
-    Spread over slots as DailyTotal is, so that concurrent deliveries to one webhook rarely
-    queue on one row's lock; readers sum over slots.
+    Spread over slots as DailyTotal is, so that concurrent follow-ups of one webhook's events
+    rarely queue on one row's lock; readers sum over slots.
     """
 
     # A plain id, as in DailyTotal: the history outlives a webhook deleted after its events.

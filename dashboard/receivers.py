@@ -1,9 +1,9 @@
 from django.dispatch import receiver
 
-from dashboard.services import dailytotal_add
-from webhooks.signals import event_stored
+from dashboard.services import dailytotals_add
+from webhooks.signals import events_stored
 
 
-@receiver(event_stored, dispatch_uid="dashboard.count_event")
-def count_event(sender, event, **kwargs):
-    dailytotal_add(event=event)
+@receiver(events_stored, dispatch_uid="dashboard.count_events")
+def count_events(sender, events, **kwargs):
+    dailytotals_add(events=events)

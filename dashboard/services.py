@@ -5,84 +5,97 @@ import functools
 from datetime import date, datetime, time, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Max, Sum
+from django.db.models import Count, Exists, F, Max, OuterRef, Sum
 from django.db.models.functions import Abs, TruncDate
 from django.utils import timezone
 
 from dashboard.models import DailyTotal, WebhookTotal
-from webhooks.models import Event
+from webhooks.models import Event, FollowUp
 
 # What a total counts; each key has up to DailyTotal.SLOTS rows, one per slot.
 KEY = ("day", "event", "currency", "api_mode", "product_id", "webhook_pk")
-# In the order dailytotal_add's statement locks them, so that rebuilding cannot deadlock it.
+# In the order dailytotals_add locks them, so that rebuilding cannot deadlock it.
 TOTALS = (DailyTotal, WebhookTotal)
 
 
-def dailytotal_add(*, event: Event) -> None:
-    """Count a newly stored event in its day's total and its webhook's: INSERT … ON CONFLICT
-    DO UPDATE into each, run in the caller's transaction so the counts commit or roll back
-    with the event. One statement on PostgreSQL (one round trip), two on SQLite. Concurrent
-    events of the same key and slot queue on the row lock for the rest of their short storing
-    transactions; nothing can be lost or counted twice, which a read-modify-write in Python
-    could not promise."""
-    slot = event.pk % DailyTotal.SLOTS
+def dailytotals_add(*, events: list[Event]) -> None:
+    """Count newly stored events in their days' totals and their webhooks': one
+    INSERT … ON CONFLICT DO UPDATE per key, adding the batch's count and amounts, run in the
+    caller's transaction (the events' follow-up, webhooks.services.events_follow_up) so the
+    counts commit with it, once. Rows are written in key order, so that concurrent batches
+    lock them in the same order and wait for each other rather than deadlock; a batch writes
+    all its rows in one slot (its first event's id modulo SLOTS), so that they rarely wait."""
+    if not events:
+        return
+    slot = events[0].pk % DailyTotal.SLOTS
+    daily: dict[tuple, list] = {}
+    webhooks: dict[tuple, list] = {}
+    for event in events:
+        key = (
+            timezone.localdate(event.received),
+            event.event,
+            event.currency,
+            event.api_mode,
+            event.product_id,
+            event.webhook_id,
+            slot,
+        )
+        # count, amount, the product's latest name, the newest received
+        total = daily.setdefault(key, [0, 0, event.product_name, event.received])
+        total[0] += 1
+        total[1] += abs(event.amount) if event.amount is not None else 0
+        if event.received >= total[3]:
+            total[2], total[3] = event.product_name, event.received
+        webhook = webhooks.setdefault((event.webhook_id, slot), [0, event.received])
+        webhook[0] += 1
+        webhook[1] = max(webhook[1], event.received)
     # As the ORM would store it: SQLite compares the stored text in the upsert's max().
-    received = connection.ops.adapt_datetimefield_value(event.received)
-    amount = abs(event.amount) if event.amount is not None else 0
-    daily = [
-        timezone.localdate(event.received),
-        event.event,
-        event.currency,
-        event.api_mode,
-        event.product_id,
-        event.webhook_id,
-        slot,
-        amount,
-        event.product_name,
-        received,
-    ]
-    webhook = [event.webhook_id, slot, received]
+    stored = connection.ops.adapt_datetimefield_value
+    daily_sql, webhook_sql = _upsert_sql(connection.vendor)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(_upsert_sql(connection.vendor), [*daily, *webhook])
-        else:
-            daily_sql, webhook_sql = _upsert_sql(connection.vendor)
-            cursor.execute(daily_sql, daily)
-            cursor.execute(webhook_sql, webhook)
+        cursor.executemany(
+            daily_sql,
+            [
+                [*key, count, amount, name, stored(newest)]
+                for key, (count, amount, name, newest) in sorted(daily.items())
+            ],
+        )
+        cursor.executemany(
+            webhook_sql,
+            [[*key, count, stored(newest)] for key, (count, newest) in sorted(webhooks.items())],
+        )
 
 
 @functools.cache
-def _upsert_sql(vendor: str) -> str | tuple[str, str]:
-    """dailytotal_add's SQL, built once per vendor (it runs for every stored IPN; quoting is
-    the same for every connection of a vendor): on PostgreSQL one statement, the daily upsert
-    in a WITH (which runs whether or not it is read); elsewhere the two upserts."""
+def _upsert_sql(vendor: str) -> tuple[str, str]:
+    """dailytotals_add's two statements, built once per vendor (quoting is the same for every
+    connection of a vendor)."""
     quote = connection.ops.quote_name
     # SQLite's max() is NULL when an argument is; a row's last_received may be (see models).
     largest = "MAX" if vendor == "sqlite" else "GREATEST"
 
-    def upsert(model, key, summed=(), replaced=()):
-        """INSERT … ON CONFLICT (key) DO UPDATE of a total: its count + 1, the `summed` columns
-        plus the new values, the `replaced` ones the new values, last_received the later."""
+    def upsert(model, key, replaced=()):
+        """INSERT … ON CONFLICT (key) DO UPDATE of a total: its count and amount plus the
+        given ones, the `replaced` columns the new values, last_received the later."""
         table = quote(model._meta.db_table)
+        summed = ["count", "amount"] if model is DailyTotal else ["count"]
         given = [*key, *summed, *replaced, "last_received"]
-        count, last = quote("count"), quote("last_received")
-        updates = [f"{count} = {table}.{count} + 1"]
-        updates += [f"{c} = {table}.{c} + excluded.{c}" for c in map(quote, summed)]
+        last = quote("last_received")
+        updates = [f"{c} = {table}.{c} + excluded.{c}" for c in map(quote, summed)]
         updates += [f"{c} = excluded.{c}" for c in map(quote, replaced)]
         updates.append(
             f"{last} = {largest}(COALESCE({table}.{last}, excluded.{last}), excluded.{last})"
         )
         return (
-            f"INSERT INTO {table} ({', '.join(map(quote, given))}, {count}) "  # noqa: S608 (names from the models, values as parameters)
-            f"VALUES ({', '.join(['%s'] * len(given))}, 1) "
+            f"INSERT INTO {table} ({', '.join(map(quote, given))}) "  # noqa: S608 (names from the models, values as parameters)
+            f"VALUES ({', '.join(['%s'] * len(given))}) "
             f"ON CONFLICT ({', '.join(map(quote, key))}) DO UPDATE SET {', '.join(updates)}"
         )
 
-    daily = upsert(DailyTotal, [*KEY, "slot"], summed=["amount"], replaced=["product_name"])
-    webhook = upsert(WebhookTotal, ["webhook_pk", "slot"])
-    if vendor == "postgresql":
-        return f"WITH daily AS ({daily}) {webhook}"
-    return daily, webhook
+    return (
+        upsert(DailyTotal, [*KEY, "slot"], replaced=["product_name"]),
+        upsert(WebhookTotal, ["webhook_pk", "slot"]),
+    )
 
 
 def dailytotals_rebuild(*, since: date | None = None) -> tuple[date | None, int]:
@@ -98,9 +111,11 @@ def dailytotals_rebuild(*, since: date | None = None) -> tuple[date | None, int]
     """
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            # Stored events wait for their upsert until this commits, so each is counted once:
-            # either it committed before the lock and this counts it, or it adds itself after.
-            # (On SQLite the DELETE below takes the database's one write lock.)
+            # Events are counted by their follow-up (dailytotals_add), which waits for this
+            # lock until this commits, so each is counted once: either its follow-up committed
+            # before, and this counts it, or it is still queued (a FollowUp row), and this
+            # leaves it for its follow-up to add. (On SQLite the DELETE below takes the
+            # database's one write lock, which a follow-up needs too.)
             with connection.cursor() as cursor:
                 tables = (connection.ops.quote_name(m._meta.db_table) for m in TOTALS)
                 cursor.execute(f"LOCK TABLE {', '.join(tables)} IN EXCLUSIVE MODE")
@@ -111,6 +126,7 @@ def dailytotals_rebuild(*, since: date | None = None) -> tuple[date | None, int]
         zone = timezone.get_current_timezone()
         rows = (
             Event.objects.filter(received__gte=datetime.combine(since, time(), zone))
+            .exclude(Exists(FollowUp.objects.filter(event_id=OuterRef("pk"))))
             .order_by()
             .annotate(day=TruncDate("received", tzinfo=zone), webhook_pk=F("webhook_id"))
             .values(*KEY)

@@ -28,8 +28,9 @@ class OneLineErrorCommand(BaseCommand):
 
 
 def delete_in_batches(queryset, batch_size: int) -> int:
-    """Delete the rows of `queryset` a batch at a time; returns how many went. For retention
-    commands on log tables that writers keep appending to."""
+    """Delete the rows of `queryset` a batch at a time; returns how many of its rows went
+    (not the rows of other models deleted with them by CASCADE). For retention commands on
+    log tables that writers keep appending to."""
     deleted = 0
     while True:
         batch = list(queryset.order_by().values_list("pk", flat=True)[:batch_size])
@@ -37,7 +38,8 @@ def delete_in_batches(queryset, batch_size: int) -> int:
             return deleted
         # One short transaction per batch: writers (the receiver) wait milliseconds at most.
         with transaction.atomic():
-            deleted += queryset.model.objects.filter(pk__in=batch).delete()[0]
+            _, per_model = queryset.model.objects.filter(pk__in=batch).delete()
+            deleted += per_model.get(queryset.model._meta.label, 0)
 
 
 class RetentionCommand(OneLineErrorCommand):

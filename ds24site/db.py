@@ -1,3 +1,4 @@
+import contextlib
 import sys
 
 from django.db.models import BigIntegerField, CharField, Func, Lookup
@@ -19,6 +20,14 @@ class CurrentTransactionId(Func):
 
     def as_postgresql(self, compiler, connection, **extra):
         return "(pg_current_xact_id()::text::bigint)", []
+
+
+def writer_turn(connection):
+    """Where the backend queues a process's writers (ds24site/sqlite/base.py), a context that
+    waits for this thread's turn around a single writing statement in autocommit; elsewhere
+    (PostgreSQL locks rows, not the database) nothing."""
+    turn = getattr(connection, "writer_turn", None)
+    return turn() if turn is not None else contextlib.nullcontext()
 
 
 def successor(text: str) -> str | None:

@@ -2,12 +2,12 @@ from django.dispatch import receiver
 
 from forwarding.services import deliveries_create, destination_notify_disabled
 from forwarding.signals import destination_disabled
-from webhooks.signals import event_stored
+from webhooks.signals import events_stored
 
 
-@receiver(event_stored, dispatch_uid="forwarding.route_event")
-def route_event(sender, event, **kwargs):
-    deliveries_create(event=event)
+@receiver(events_stored, dispatch_uid="forwarding.route_events")
+def route_events(sender, events, **kwargs):
+    deliveries_create(events=events)
 
 
 @receiver(destination_disabled, dispatch_uid="forwarding.tell_admins")

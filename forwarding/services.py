@@ -93,12 +93,13 @@ def _parse_retry_after(value: str | None) -> timedelta | None:
         return None
 
 
-def deliveries_create(*, event) -> list[Delivery]:
-    """Route a just-stored event: a pending Delivery per matching active destination and a task
-    for each, written in the caller's transaction so they commit (or vanish) with the event."""
+def deliveries_create(*, events) -> list[Delivery]:
+    """Route just-stored events: a pending Delivery per matching active destination and a task
+    for each, written in the caller's transaction (the events' follow-up) so that they commit
+    with it, once."""
     deliveries = [
         Delivery.new(event=event, destination=destination)
-        for destination in Destination.objects.for_event(event)
+        for event, destination in Destination.objects.routes(events)
     ]
     for delivery in deliveries:
         delivery.task_id = tasks.deliver.enqueue(str(delivery.public_id)).id

@@ -260,12 +260,18 @@ def _fresh_health_report():
 
 
 def run_tasks() -> int:
-    """Run every queued task that is due, in this process and the test's transaction, as a
-    worker would (tasks queued for later stay queued); returns how many ran. The worker's own
-    loop closes connections between tasks, which a test transaction cannot survive."""
+    """Follow up every stored event, then run every queued task that is due, in this process
+    and the test's transaction, as a worker would (tasks queued for later stay queued);
+    returns how many tasks ran. The worker's own loops close connections between tasks, which
+    a test transaction cannot survive."""
     from django.db import transaction
     from django_tasks_db.management.commands.db_worker import Worker
     from django_tasks_db.models import DBTaskResult
+
+    from webhooks.services import events_follow_up
+
+    while events_follow_up():
+        pass
 
     worker = Worker(
         queue_names=["default"],

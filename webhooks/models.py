@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 # The one arrow up from webhooks to the dashboard (architecture.md has it the other way):
-# the roll-up that the dashboard's event_stored receiver writes in every storing transaction is
+# the roll-up that the dashboard's events_stored receiver writes in every event's follow-up is
 # also where a webhook's activity is read from, so that the receiver writes nothing more.
 from dashboard.models import WebhookTotal
 from ds24site.crypto import EncryptedTextField, reveal, reveal_value
@@ -87,7 +87,8 @@ class WebhookQuerySet(models.QuerySet):
 
         The receiver keeps no counter on the webhook's row: every IPN would write that one
         row, and concurrent deliveries would queue on its lock until each commit is flushed.
-        The roll-up is written in the same transaction anyway and spread over rows.
+        The roll-up is written by the events' follow-up anyway (a worker, within about a
+        second of receiving), so these lag the event log by as much.
         """
         rows = (
             WebhookTotal.objects.filter(webhook_pk=OuterRef("pk")).order_by().values("webhook_pk")
@@ -551,6 +552,25 @@ class AffiliationEvent(Event):
     class Meta:
         proxy = True
         verbose_name = "affiliation"
+
+
+class FollowUp(models.Model):
+    """A stored event whose follow-up work has not run yet: its place in the dashboard's
+    roll-ups, its forwarding deliveries, its `ipn_received` notification
+    (webhooks.services.events_follow_up, run by the task workers).
+
+    A database trigger adds the row in the statement that inserts the event (migration 0009),
+    so that the receiver's store is one statement, and no way of inserting an event (the
+    receiver, an import, a bulk load) can leave it without its follow-up. A redelivery updates
+    the event's row and adds nothing. The row is deleted in the transaction that does the work,
+    so the work is done once, or again after a crash, never lost."""
+
+    event = models.OneToOneField(
+        Event, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+
+    def __str__(self):
+        return f"follow-up of event {self.event_id}"
 
 
 class RejectedDelivery(models.Model):

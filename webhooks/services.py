@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.http import parse_header_parameters
@@ -20,9 +20,10 @@ from connections import client as ds24
 from connections.models import Connection
 from connections.services import connection_call
 from ds24site import prepared
+from ds24site.db import writer_turn
 from webhooks import ipn, rejected_log, samples, signing, tasks
-from webhooks.models import Event, RejectedDelivery, Webhook, new_domain_id
-from webhooks.signals import event_stored, ipn_received
+from webhooks.models import Event, FollowUp, RejectedDelivery, Webhook, new_domain_id
+from webhooks.signals import events_stored, ipn_received
 
 logger = logging.getLogger(__name__)
 
@@ -77,17 +78,18 @@ def ipn_store(
     signature: str,
     sender_ip: str | None,
     received: datetime | None = None,
-) -> Event | None:
-    """Store a verified IPN; returns the new Event, or None when it was a redelivery.
+) -> int | None:
+    """Store a verified IPN, in one statement; returns the new event's id, or None when it was
+    a redelivery. Raises DatabaseError when the notification could not be stored.
 
-    The unique constraint on (webhook, payload_hash) decides what is a redelivery, so two
-    concurrent identical deliveries yield one row on every database: the loser's INSERT fails
-    and it counts a delivery on the winner's row instead. Raises DatabaseError when the
-    notification could not be stored.
+    The unique constraint on (webhook, payload_hash) decides what is a redelivery: the INSERT
+    meets it and counts the delivery on the first row instead, in the same statement, so two
+    concurrent identical deliveries yield one row on every database.
 
-    The follow-up work of a new event is queued in the same transaction (django-tasks'
-    database backend: the task rows are an outbox), so once this returns nothing is lost:
-    `event_stored` receivers (forwarding's deliveries) and the `ipn_received` notification.
+    Everything else a new event sets off (its place in the roll-ups, forwarding's deliveries,
+    the `ipn_received` notification) is queued by the database in that statement (FollowUp)
+    and done by a worker (events_follow_up), so once this returns nothing is lost, and the
+    answer to Digistore24 waits for nothing but the one committed row.
     """
     params = dict(pairs)
     event_name = params.get("event", "")
@@ -97,42 +99,65 @@ def ipn_store(
         scope = Event.Scope.ACCEPTED
     else:
         scope = Event.Scope.IGNORED
-    digest = ipn.payload_hash(pairs)
     now = timezone.now()
-    # Everything that can be done before the transaction is: on SQLite, BEGIN IMMEDIATE takes
-    # the database's one write lock, and every other delivery waits while it is held.
-    event = Event(
-        webhook=webhook,
-        event=event_name[: Event._meta.get_field("event").max_length],
-        scope=scope,
-        payload=[list(pair) for pair in pairs],
-        payload_hash=digest,
-        business_key=ipn.business_key(params),
-        signature=signature,
-        sender_ip=sender_ip,
-        received=received or now,
-        last_delivered=now,
+    # Built before the statement: on SQLite the writer's turn covers only the statement.
+    values = {
+        "webhook_id": webhook.pk,
+        "event": event_name[:_EVENT_NAME_LENGTH],
+        "scope": scope,
+        "payload": pairs,
+        "payload_hash": ipn.payload_hash(pairs),
+        "business_key": ipn.business_key(params),
+        "signature": signature,
+        "sender_ip": sender_ip,
+        "received": received or now,
+        "last_delivered": now,
         **Event.typed_fields(params),
-    )
+    }
+    with writer_turn(connection):
+        event_id, delivery_count = _store_event(values)
+    return event_id if delivery_count == 1 else None
 
-    for attempt in (1, 2):
-        try:
-            with transaction.atomic():
-                prepared.insert(event)
-                event_stored.send(sender=Event, event=event)
-                event_notify_later(event=event, unless_unheard=True)
-            return event
-        except IntegrityError:
-            if attempt == 2:
-                raise
-        with transaction.atomic():
-            redelivered = Event.objects.filter(webhook=webhook, payload_hash=digest).update(
-                delivery_count=F("delivery_count") + 1, last_delivered=now
-            )
-            if redelivered:
-                return None
-        # The row that conflicted is gone (pruned in between): store this one after all.
-    raise AssertionError("unreachable")
+
+_EVENT_NAME_LENGTH = Event._meta.get_field("event").max_length
+# ipn_store's statement: a new row, or a redelivery counted on the row already there.
+_store_event = prepared.CountingInsert(
+    Event,
+    unique=("webhook", "payload_hash"),
+    counter="delivery_count",
+    refreshed=("last_delivered",),
+    returning=("id", "delivery_count"),
+)
+
+
+def events_follow_up(*, limit: int = 200) -> int:
+    """Do the follow-up work of up to `limit` stored events, oldest first, in one transaction:
+    `events_stored` (the dashboard's roll-ups, forwarding's deliveries) and the queued
+    `ipn_received` notification; returns how many events it took. Run by the task workers
+    (webhooks.follow_up) until it returns 0.
+
+    The FollowUp rows are deleted in the same transaction, so each event's work commits once:
+    if this fails or its worker dies, the rows stay and the work is done by the next call. On
+    PostgreSQL concurrent workers take disjoint batches (SKIP LOCKED); SQLite runs one writer
+    at a time anyway.
+    """
+    if not FollowUp.objects.exists():
+        return 0  # (a read: on SQLite a transaction would take the write lock to find nothing)
+    with transaction.atomic():
+        ids = list(
+            FollowUp.objects.select_for_update(skip_locked=True)
+            .order_by("event_id")
+            .values_list("event_id", flat=True)[:limit]
+        )
+        if not ids:
+            return 0
+        # Receivers read the events' columns; the payload, the big part, only if they ask.
+        events = list(Event.objects.filter(pk__in=ids).defer("payload").order_by("pk"))
+        events_stored.send(sender=Event, events=events)
+        for event in events:
+            event_notify_later(event=event, unless_unheard=True)
+        FollowUp.objects.filter(event_id__in=ids).delete()
+    return len(ids)
 
 
 def event_notify_later(*, event: Event, unless_unheard: bool = False) -> None:

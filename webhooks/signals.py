@@ -7,9 +7,12 @@ from django.dispatch import Signal
 # answer to Digistore24; its error is logged and recorded in `event.signal_error`.
 ipn_received = Signal()
 
-# Sent inside the transaction that stores a new event (not for a redelivery), with `event`.
-# For receivers that queue work in the same database (forwarding's deliveries): what they write
-# commits or rolls back with the event, so an acknowledged event never loses its follow-up work.
-# Receivers must not do I/O or anything slow: the IPN request waits for them. A receiver that
-# raises fails the store, and Digistore24 retries.
-event_stored = Signal()
+# Sent by a worker (webhooks.services.events_follow_up) for new events soon after they are
+# stored, in batches: `events` is a list of webhooks.models.Event, oldest first, without their
+# payload loaded. Never for a redelivery of the same payload. Sent inside the transaction that
+# marks the events' follow-up done, for receivers that write in the same database (the
+# dashboard's roll-ups, forwarding's deliveries): what they write commits with that mark, so
+# each event's follow-up is written exactly once, and a receiver that raises leaves the events
+# to be followed up again. Receivers must not do I/O outside the database: the batch's
+# transaction waits for them.
+events_stored = Signal()

@@ -4,7 +4,10 @@ from webhooks import views
 
 app_name = "webhooks"
 
+# A receive URL, with or without a trailing slash: a redirect would fail Digistore24's URL
+# validation. Also matched by webhooks.middleware.ReceiverMiddleware, ahead of the URL conf.
+RECEIVE_PATH = r"ipn/(?P<token>[A-Za-z0-9_-]{1,64})/?"
+
 urlpatterns = [
-    # With or without a trailing slash: a redirect would fail Digistore24's URL validation.
-    re_path(r"^ipn/(?P<token>[A-Za-z0-9_-]{1,64})/?$", views.receive, name="receive"),
+    re_path(rf"^{RECEIVE_PATH}$", views.receive, name="receive"),
 ]

@@ -13,8 +13,9 @@ taken waits in SQLite's busy handler, which sleeps in growing steps (1, 2, 5, 10
 retries: with the dozens of threads a gunicorn worker runs, a delivery could sleep through many
 other writers' turns and wait far longer than the lock was ever held. So the threads of a
 process queue on a Python lock, taken before BEGIN IMMEDIATE and released at COMMIT or
-ROLLBACK, and get the database's lock as soon as the writer before them lets go; only one
-thread per process is ever in SQLite's busy handler, waiting on the other processes.
+ROLLBACK (or around a single writing statement in autocommit: `writer_turn`), and get the
+database's lock as soon as the writer before them lets go; only one thread per process is ever
+in SQLite's busy handler, waiting on the other processes.
 """
 
 import contextlib
@@ -72,17 +73,35 @@ class DatabaseWrapper(base.DatabaseWrapper):
             make_private(conn_params["database"])
         return super().get_new_connection(conn_params)
 
-    def _start_transaction_under_autocommit(self):
+    def _acquire_writer_lock(self) -> threading.Lock:
         lock = _writer_lock(str(self.settings_dict["NAME"]))
         timeout = self.settings_dict.get("OPTIONS", {}).get("timeout", 5)
         if not lock.acquire(timeout=timeout):
             raise OperationalError("database is locked (this process's other writers)")
+        return lock
+
+    def _start_transaction_under_autocommit(self):
+        self._acquire_writer_lock()
         self._holds_writer_lock = True
         try:
             super()._start_transaction_under_autocommit()
         except BaseException:
             self._release_writer_lock()
             raise
+
+    @contextlib.contextmanager
+    def writer_turn(self):
+        """The line for one writing statement outside a transaction (the receiver's store,
+        which is one statement in autocommit): it waits on the same lock as transactions do,
+        not in the busy handler. Inside a transaction the lock is held already."""
+        if self._holds_writer_lock:
+            yield
+            return
+        lock = self._acquire_writer_lock()
+        try:
+            yield
+        finally:
+            lock.release()
 
     def _release_writer_lock(self):
         if self._holds_writer_lock:

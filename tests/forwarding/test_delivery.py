@@ -16,7 +16,7 @@ from forwarding.models import Attempt, Delivery, Destination
 from forwarding.signals import destination_disabled
 from tests.conftest import on_payment, run_tasks, signed
 from webhooks.models import Event
-from webhooks.signals import event_stored
+from webhooks.signals import events_stored
 
 pytestmark = pytest.mark.django_db
 
@@ -191,21 +191,26 @@ def test_destinations_filter_by_webhook_event_type_and_mode(post_ipn, webhook, r
     assert routed == ["all", "live only"]
 
 
-def test_deliveries_commit_or_roll_back_with_the_event(post_ipn, webhook, receiver):
+def test_deliveries_commit_or_roll_back_with_the_follow_up(post_ipn, webhook, receiver):
     destination(receiver.url)
 
-    def fail(sender, event, **kwargs):
+    def fail(sender, events, **kwargs):
         raise DatabaseError("disk full")
 
-    event_stored.connect(fail)
+    events_stored.connect(fail)
     try:
-        response = post_ipn(webhook, signed(on_payment()))
+        assert post_ipn(webhook, signed(on_payment())).status_code == 200  # stored: OK
+        with pytest.raises(DatabaseError):
+            events_follow_up()
     finally:
-        event_stored.disconnect(fail)
-    assert response.status_code == 503  # Digistore24 will retry
-    assert not Event.objects.exists()
+        events_stored.disconnect(fail)
+    assert Event.objects.count() == 1
     assert not Delivery.objects.exists()
     assert not DBTaskResult.objects.exists()
+    assert FollowUp.objects.count() == 1  # still queued: the next worker does it
+    assert events_follow_up() == 1
+    assert Delivery.objects.count() == 1
+    assert not FollowUp.objects.exists()
 
 
 def test_a_destination_failing_for_a_day_is_disabled_and_reported(
