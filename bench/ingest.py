@@ -75,11 +75,15 @@ def side_by_side(
                     expected_rate=target["rate"],
                 )
                 target["rate"] = max(target["rate"], measured["requests_per_s"])
-                if number:
-                    results[name].append(measured)
                 # The requests in flight when wrk stopped still run: let them end before the
                 # other target's run, which they would slow down.
                 time.sleep(min(5, max(0.5, 2 * measured["p99_ms"] / 1000)))
+                if name == "app":
+                    # Nor may the app's workers still be putting this run's IPNs into the event
+                    # log while the baseline runs: waited for here, and reported.
+                    measured.update(_follow_up_drained(database_url))
+                if number:
+                    results[name].append(measured)
         memory = servers.process_memory(targets["app"]["process"].pid)
     finally:
         for target in targets.values():
@@ -106,6 +110,15 @@ def summarise(results: dict[str, list[dict]]) -> dict:
         for app, baseline in zip(results["app"], results["baseline"], strict=True)
     ]
     summary = {"ratio": statistics.median(ratios)}
+    app = results["app"]
+    # Everything the app does for a run's IPNs, the workers' follow-up included: the IPNs it
+    # acknowledged over the run and the drain after it.
+    summary["app_end_to_end_per_s"] = statistics.median(
+        run["requests_per_s"] * run["seconds"] / (run["seconds"] + run["follow_up_drain_s"])
+        for run in app
+    )
+    summary["app_follow_up_backlog"] = statistics.median(run["follow_up_backlog"] for run in app)
+    summary["app_follow_up_drain_s"] = statistics.median(run["follow_up_drain_s"] for run in app)
     for name, runs in results.items():
         summary[name] = {
             key: statistics.median(run[key] for run in runs)
@@ -115,6 +128,24 @@ def summarise(results: dict[str, list[dict]]) -> dict:
         summary[name]["socket_errors"] = sum(run["socket_errors"] for run in runs)
         summary[name]["bodies_ran_out"] = any(run["bodies_ran_out"] for run in runs)
     return summary
+
+
+def _follow_up_drained(url: str, timeout: float = 600) -> dict:
+    """Wait until the app's task workers have put every received IPN into the event log
+    (webhooks_inboundipn is empty); returns how many were waiting when the run ended and how
+    long the workers then took, with the machine to themselves."""
+
+    def waiting() -> int:
+        return db.rows(url, "SELECT COUNT(*) FROM webhooks_inboundipn")[0][0]
+
+    backlog, started = waiting(), time.monotonic()
+    left = backlog
+    while left and time.monotonic() - started < timeout:
+        time.sleep(0.25)
+        left = waiting()
+    if left:
+        raise RuntimeError(f"the app's workers left {left} IPNs unprocessed after {timeout} s")
+    return {"follow_up_backlog": backlog, "follow_up_drain_s": time.monotonic() - started}
 
 
 def _app_stored(url: str) -> tuple[dict[int, int], int]:

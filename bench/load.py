@@ -124,6 +124,7 @@ def post_ipns(
     latency = measured["latency_us"]
     return {
         "requests": measured["requests"],
+        "seconds": seconds_run,
         "requests_per_s": measured["requests"] / seconds_run,
         "p50_ms": latency["p50"] / 1000,
         "p90_ms": latency["p90"] / 1000,

@@ -203,6 +203,14 @@ def _ingestion(section: dict, settings: dict) -> list[str]:
         "the runs; the ratio is the median of each pair's.",
         "",
         *_table(header, rows),
+        "The app's task workers put the IPNs into the event log and do their follow-up "
+        "(roll-ups, forwarding) behind the receiver, at a lower CPU priority: at the end of a "
+        f"run {section['summary']['app_follow_up_backlog']:.0f} IPNs were still waiting for "
+        "them, on the median, "
+        f"and took {section['summary']['app_follow_up_drain_s']:.1f} s more with the machine to "
+        "themselves (each baseline run starts after that). Counting that time, the app took in "
+        f"and finished {section['summary']['app_end_to_end_per_s']:.0f} IPNs/s end to end.",
+        "",
         f"Each run (app/baseline): {runs}. Exact redeliveries among the acknowledged: "
         + ", ".join(
             f"{name} {section['summary'][name]['redelivered_share']:.0%}"

@@ -14,7 +14,7 @@ from django_tasks_db.models import DBTaskResult
 
 from connections.models import Connection
 from forwarding.models import Delivery, Destination
-from webhooks.models import RejectedDelivery, Webhook
+from webhooks.models import InboundIPN, RejectedDelivery, Webhook
 
 RED, AMBER, OK = "red", "amber", "ok"
 LEVEL_ORDER = {RED: 0, AMBER: 1, OK: 2}
@@ -22,6 +22,9 @@ REJECTIONS_WINDOW = timedelta(hours=24)
 DELIVERY_WINDOW = timedelta(days=7)  # as the destinations list's success rate
 # A ready task waiting longer than this means no worker is taking tasks.
 WORKER_LATE = timedelta(minutes=5)
+# A received IPN still not in the event log after this means no worker is following up (one
+# that keeps up takes it within a second; a burst may take a minute).
+INBOUND_LATE = timedelta(minutes=2)
 
 
 @dataclass
@@ -191,6 +194,21 @@ def worker_item(now, *, tasks_visible: bool) -> Item:
     return item
 
 
+def inbound_item(now) -> Item:
+    """Received IPNs not yet in the event log: none, or a few for a moment, while a worker
+    runs; their number and the oldest's age otherwise (one aggregate over a table that is
+    empty whenever the workers keep up)."""
+    waiting = InboundIPN.objects.aggregate(depth=Count("pk"), oldest=Min("received"))
+    depth, oldest = waiting["depth"], waiting["oldest"]
+    item = Item("Worker", "Received IPNs", "In the log" if not depth else f"{depth} waiting", OK)
+    if oldest is not None:
+        item.detail = f"oldest received {timezone.localtime(oldest):%Y-%m-%d %H:%M:%S}"
+        if now - oldest > INBOUND_LATE:
+            item.level, item.state = RED, f"{depth} not in the event log yet"
+            item.action = "Start a worker: manage.py runworker (see the README)"
+    return item
+
+
 def dashboard_health(user) -> tuple[list[Item], list[dict]]:
     """What `user` may see of the health, red first; and the delivery outcomes per
     destination."""
@@ -205,6 +223,8 @@ def dashboard_health(user) -> tuple[list[Item], list[dict]]:
         items += destinations
     if user.has_perm("connections.view_connection"):
         items += connection_items()
+    if user.has_perm("webhooks.view_event"):
+        items.append(inbound_item(now))
     if user.has_perm(f"{DBTaskResult._meta.app_label}.view_dbtaskresult"):
         items.append(worker_item(now, tasks_visible=True))
     items.sort(key=lambda item: LEVEL_ORDER[item.level])

@@ -5,12 +5,12 @@ import functools
 from datetime import date, datetime, time, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, Max, OuterRef, Sum
+from django.db.models import Count, F, Max, Sum
 from django.db.models.functions import Abs, TruncDate
 from django.utils import timezone
 
 from dashboard.models import DailyTotal, WebhookTotal
-from webhooks.models import Event, FollowUp
+from webhooks.models import Event
 
 # What a total counts; each key has up to DailyTotal.SLOTS rows, one per slot.
 KEY = ("day", "event", "currency", "api_mode", "product_id", "webhook_pk")
@@ -111,11 +111,11 @@ def dailytotals_rebuild(*, since: date | None = None) -> tuple[date | None, int]
     """
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            # Events are counted by their follow-up (dailytotals_add), which waits for this
-            # lock until this commits, so each is counted once: either its follow-up committed
-            # before, and this counts it, or it is still queued (a FollowUp row), and this
-            # leaves it for its follow-up to add. (On SQLite the DELETE below takes the
-            # database's one write lock, which a follow-up needs too.)
+            # Events are counted in the transaction that puts them in the log (their follow-up,
+            # dailytotals_add), which waits for this lock until this commits, so each is
+            # counted once: either it committed before the lock and this counts it, or it
+            # adds itself after. (On SQLite the DELETE below takes the database's one write
+            # lock.)
             with connection.cursor() as cursor:
                 tables = (connection.ops.quote_name(m._meta.db_table) for m in TOTALS)
                 cursor.execute(f"LOCK TABLE {', '.join(tables)} IN EXCLUSIVE MODE")
@@ -126,7 +126,6 @@ def dailytotals_rebuild(*, since: date | None = None) -> tuple[date | None, int]
         zone = timezone.get_current_timezone()
         rows = (
             Event.objects.filter(received__gte=datetime.combine(since, time(), zone))
-            .exclude(Exists(FollowUp.objects.filter(event_id=OuterRef("pk"))))
             .order_by()
             .annotate(day=TruncDate("received", tzinfo=zone), webhook_pk=F("webhook_id"))
             .values(*KEY)

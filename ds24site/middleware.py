@@ -43,19 +43,24 @@ class TrustedProxyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        networks = _trusted_networks(tuple(settings.TRUSTED_PROXIES))
-        meta = request.META
-        if networks and _is_trusted(meta.get("REMOTE_ADDR", ""), networks):
-            forwarded_for = meta.get("HTTP_X_FORWARDED_FOR", "")
-            hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
-            while hops and _is_trusted(hops[-1], networks):
-                hops.pop()
-            if hops:
-                meta["REMOTE_ADDR"] = hops[-1]
-            proto = meta.get("HTTP_X_FORWARDED_PROTO", "").split(",")[0].strip().lower()
-            if proto in ("http", "https"):
-                meta["wsgi.url_scheme"] = proto
+        believe_trusted_proxies(request.META)
         return self.get_response(request)
+
+
+def believe_trusted_proxies(meta: dict) -> None:
+    """TrustedProxyMiddleware's work on a request's META (or a WSGI environ), in place: also
+    used where a request does not pass through the middleware (webhooks/wsgi.py)."""
+    networks = _trusted_networks(tuple(settings.TRUSTED_PROXIES))
+    if networks and _is_trusted(meta.get("REMOTE_ADDR", ""), networks):
+        forwarded_for = meta.get("HTTP_X_FORWARDED_FOR", "")
+        hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+        while hops and _is_trusted(hops[-1], networks):
+            hops.pop()
+        if hops:
+            meta["REMOTE_ADDR"] = hops[-1]
+        proto = meta.get("HTTP_X_FORWARDED_PROTO", "").split(",")[0].strip().lower()
+        if proto in ("http", "https"):
+            meta["wsgi.url_scheme"] = proto
 
 
 class HealthCheckMiddleware:

@@ -6,45 +6,160 @@ the webhook lookup, the destinations lookup and the event's INSERT spent most of
 the SQL compiler). Here each statement's SQL is produced from Django's own compiler or model
 metadata, once per database vendor, and then only executed with fresh parameters, so quoting,
 column lists and value adaptation stay Django's.
+
+They are executed on the driver's cursor, in its own parameter style, unless something watches
+statements (a debug log, assertNumQueries, an execute wrapper): Django's cursor wrapper and
+SQLite's per-call placeholder rewrite were a sixth of the receiver's CPU time per IPN (py-spy
+--gil). Errors are Django's all the same (wrap_database_errors).
 """
 
 from collections.abc import Callable
 
 from django.db import connections
+from django.db.backends.sqlite3.base import SQLiteCursorWrapper
 from django.db.models import NOT_PROVIDED, Model, QuerySet
 
 
-class PreparedQuery:
-    """`build(*params)`'s SQL, compiled on first use, then run as `Manager.raw(sql, params)`:
-    model instances as the queryset would give them (the same columns and converters).
+def _native(sql: str, connection) -> str:
+    """`sql` (Django's %s placeholders) in the driver's parameter style."""
+    if connection.vendor == "sqlite":
+        return SQLiteCursorWrapper.convert_query(None, sql)
+    return sql  # psycopg takes %s
 
-    The queryset's shape must not depend on the parameter values; the first compilation
-    checks that the parameters come out of the SQL as they went in, in order.
+
+def _execute(connection, sql: str, native_sql: str, params, fetch: Callable):
+    """Run one statement and return `fetch(cursor)`: through Django's cursor where statements
+    are watched, else on the driver's cursor (the module's docstring says why)."""
+    if connection.queries_logged or connection.execute_wrappers:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return fetch(cursor)
+    # No health check (CONN_HEALTH_CHECKS' round trip before a request's first statement):
+    # these run for every IPN, and a connection that died fails here instead, as a
+    # DatabaseError that the receiver answers 503 (Digistore24 retries) and after which the
+    # next request replaces the connection (close_if_unusable_or_obsolete).
+    connection.ensure_connection()
+    connection.validate_no_broken_transaction()
+    with connection.wrap_database_errors:
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(native_sql, params)
+            return fetch(cursor)
+        finally:
+            cursor.close()
+
+
+def _fetchall(cursor):
+    return cursor.fetchall()
+
+
+def _fetchone(cursor):
+    return cursor.fetchone()
+
+
+def _nothing(cursor):
+    return None
+
+
+class PreparedQuery:
+    """`build(*params)`'s SQL, compiled on first use, then only executed: model instances as
+    the queryset would give them (the same columns, the same converters, Model.from_db), in a
+    list.
+
+    The queryset must select one model's own fields, and its shape must not depend on the
+    parameter values; the first compilation checks that the parameters come out of the SQL
+    as they went in, in order.
     """
 
     def __init__(self, build: Callable[..., QuerySet]):
         self.build = build
-        self._compiled: dict[str, tuple[type[Model], str]] = {}
+        self._compiled: dict[str, tuple] = {}
 
-    def __call__(self, *params, using: str = "default"):
-        vendor = connections[using].vendor
-        if vendor not in self._compiled:
-            queryset = self.build(*params)
-            sql, compiled_params = queryset.query.sql_with_params()
-            if list(compiled_params) != list(params):
-                raise ValueError(f"{sql!r} does not take exactly {params!r} as its parameters")
-            self._compiled[vendor] = (queryset.model, sql)
-        model, sql = self._compiled[vendor]
-        return model._default_manager.raw(sql, params, using=using)
+    def _compile(self, params, using: str) -> tuple:
+        queryset = self.build(*params)
+        compiler = queryset.query.get_compiler(using)
+        sql, compiled_params = compiler.as_sql()
+        if list(compiled_params) != list(params):
+            raise ValueError(f"{sql!r} does not take exactly {params!r} as its parameters")
+        expressions = [expression for expression, _sql, _alias in compiler.select]
+        attnames = [expression.target.attname for expression in expressions]
+        converters = compiler.get_converters(expressions)
+        return queryset.model, sql, _native(sql, compiler.connection), attnames, converters
+
+    def __call__(self, *params, using: str = "default") -> list[Model]:
+        connection = connections[using]
+        if connection.vendor not in self._compiled:
+            self._compiled[connection.vendor] = self._compile(params, using)
+        model, sql, native_sql, attnames, converters = self._compiled[connection.vendor]
+        rows = _execute(connection, sql, native_sql, params, _fetchall)
+        instances = []
+        for row in rows:
+            if converters:
+                row = list(row)
+                for position, (functions, expression) in converters.items():
+                    for function in functions:
+                        row[position] = function(row[position], expression, connection)
+            instances.append(model.from_db(using, attnames, row))
+        return instances
+
+
+def _stored_fields(model: type[Model]) -> list:
+    """The fields an INSERT gives values for: all but the primary key and the fields whose
+    value the database supplies (db_default)."""
+    return [
+        field
+        for field in model._meta.concrete_fields
+        if not field.primary_key and field.db_default is NOT_PROVIDED
+    ]
+
+
+def _params(fields, values: dict, connection) -> list:
+    """`values` (by attname) adapted by each field as a save would; a field left out gets its
+    default."""
+    return [
+        field.get_db_prep_save(
+            values[field.attname] if field.attname in values else field.get_default(),
+            connection,
+        )
+        for field in fields
+    ]
+
+
+class Insert:
+    """A plain INSERT of one row of `model`, compiled once per database vendor, without a model
+    instance, signals or RETURNING: for rows nobody reads back at once (the receiver's
+    InboundIPN). Values are given by attname, as for CountingInsert."""
+
+    def __init__(self, model: type[Model]):
+        self.model = model
+        self._compiled: dict[str, tuple[str, str, list]] = {}
+
+    def _compile(self, connection) -> tuple[str, str, list]:
+        quote = connection.ops.quote_name
+        fields = _stored_fields(self.model)
+        # Names from the model, quoted by the backend; values are parameters.
+        sql = (
+            f"INSERT INTO {quote(self.model._meta.db_table)} "  # noqa: S608
+            f"({', '.join(quote(field.column) for field in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))})"
+        )
+        return sql, _native(sql, connection), fields
+
+    def __call__(self, values: dict, using: str = "default") -> None:
+        connection = connections[using]
+        if connection.vendor not in self._compiled:
+            self._compiled[connection.vendor] = self._compile(connection)
+        sql, native_sql, fields = self._compiled[connection.vendor]
+        _execute(connection, sql, native_sql, _params(fields, values, connection), _nothing)
 
 
 class CountingInsert:
     """One statement that inserts a row, or, when the row's `unique` columns are taken,
     counts the attempt on the row that has them: INSERT … ON CONFLICT (unique) DO UPDATE SET
-    `counter` = `counter` + 1 and the `refreshed` columns to the new values, RETURNING the
-    `returning` columns of the row inserted or counted. The receiver stores every IPN with it:
-    exactly once, in one statement (on SQLite one lock turn, on PostgreSQL one round trip),
-    without a failed INSERT and a second statement for a redelivery.
+    `counter` = `counter` + 1 and each of the `latest` columns to the later of its value and
+    the new one, RETURNING the `returning` columns of the row inserted or counted. Exactly
+    once, in one statement, whatever runs concurrently, without a failed INSERT and a second
+    statement.
 
     The SQL comes from the model's fields, once per database vendor. Values are given by
     attname and adapted by each field (get_db_prep_save), as a save would; a field left out
@@ -52,28 +167,28 @@ class CountingInsert:
     model instance is made: callers that need those use the ORM.
     """
 
-    def __init__(self, model: type[Model], *, unique, counter, refreshed, returning):
+    def __init__(self, model: type[Model], *, unique, counter, latest, returning):
         self.model = model
         self.unique, self.counter = tuple(unique), counter
-        self.refreshed, self.returning = tuple(refreshed), tuple(returning)
-        self._compiled: dict[str, tuple[str, list]] = {}
+        self.latest, self.returning = tuple(latest), tuple(returning)
+        self._compiled: dict[str, tuple[str, str, list]] = {}
 
-    def _compile(self, connection) -> tuple[str, list]:
+    def _compile(self, connection) -> tuple[str, str, list]:
         quote = connection.ops.quote_name
         meta = self.model._meta
         table = quote(meta.db_table)
-        fields = [
-            field
-            for field in meta.concrete_fields
-            if not field.primary_key and field.db_default is NOT_PROVIDED
-        ]
+        fields = _stored_fields(self.model)
+        later = "MAX" if connection.vendor == "sqlite" else "GREATEST"
 
         def column(name):
             return quote(meta.get_field(name).column)
 
         counter = column(self.counter)
         updates = [f"{counter} = {table}.{counter} + 1"]
-        updates += [f"{column(name)} = excluded.{column(name)}" for name in self.refreshed]
+        updates += [
+            f"{column(name)} = {later}({table}.{column(name)}, excluded.{column(name)})"
+            for name in self.latest
+        ]
         # Names from the model, quoted by the backend; values are parameters.
         sql = (
             f"INSERT INTO {table} ({', '.join(quote(field.column) for field in fields)}) "  # noqa: S608
@@ -82,20 +197,12 @@ class CountingInsert:
             f"DO UPDATE SET {', '.join(updates)} "
             f"RETURNING {', '.join(map(column, self.returning))}"
         )
-        return sql, fields
+        return sql, _native(sql, connection), fields
 
     def __call__(self, values: dict, using: str = "default") -> tuple:
         connection = connections[using]
         if connection.vendor not in self._compiled:
             self._compiled[connection.vendor] = self._compile(connection)
-        sql, fields = self._compiled[connection.vendor]
-        params = [
-            field.get_db_prep_save(
-                values[field.attname] if field.attname in values else field.get_default(),
-                connection,
-            )
-            for field in fields
-        ]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchone()
+        sql, native_sql, fields = self._compiled[connection.vendor]
+        params = _params(fields, values, connection)
+        return _execute(connection, sql, native_sql, params, _fetchone)

@@ -79,8 +79,6 @@ MIDDLEWARE = [
     "ds24site.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "ds24site.middleware.ContentSecurityPolicyMiddleware",
-    # Receive URLs leave the chain here: nothing below does anything for Digistore24's posts.
-    "webhooks.middleware.ReceiverMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -180,6 +178,9 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 DESTINATIONS_ALLOW_LOCAL = env.bool("DESTINATIONS_ALLOW_LOCAL", default=False)
 # Seconds to connect to a destination, and to wait for each read of its answer.
 DESTINATIONS_TIMEOUT = env.float("DESTINATIONS_TIMEOUT", default=10.0)
+# How much a task worker (runworker) lowers its CPU priority (nice(2): 0 keeps it, 19 is the
+# lowest): the receiver's answers come first under load, the workers' follow-up after.
+WORKER_NICENESS = env.int("WORKER_NICENESS", default=10)
 # Seconds a task worker waits before it looks again for new events to follow up (roll-ups,
 # forwarding, ipn_received: webhooks/follow_up.py) once it has found none.
 FOLLOW_UP_INTERVAL = env.float("FOLLOW_UP_INTERVAL", default=0.2)

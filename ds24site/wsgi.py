@@ -9,6 +9,7 @@ from django.utils.http import parse_header_parameters
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ds24site.settings")
 
+
 # Form data and JSON as clients send them, and bytes no text encoding has for every value.
 _SAMPLES = (b"a=1&b=J%C3%B6rg+x", "J\u00f6rg \u20ac".encode(), b'{"a": "\xff\xfe\x80\x00+-"}')
 
@@ -69,4 +70,9 @@ def refuse_unreadable_content_type(app):
     return guarded
 
 
-application = refuse_unreadable_content_type(get_wsgi_application())
+# Django first (it configures settings and apps), then the receiver's door in front of it.
+django_application = get_wsgi_application()
+
+from webhooks.wsgi import receiver_first  # noqa: E402 - needs the apps loaded
+
+application = refuse_unreadable_content_type(receiver_first(django_application))

@@ -23,6 +23,7 @@ class FollowUpLoop(threading.Thread):
     def __init__(self, interval: float | None = None):
         super().__init__(name="follow-up", daemon=True)
         self.interval = settings.FOLLOW_UP_INTERVAL if interval is None else interval
+
         self.stopping = threading.Event()
 
     def run(self) -> None:

@@ -9,7 +9,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from urllib.parse import unquote
+from urllib.parse import unquote_to_bytes
 
 from ds24site import numbers
 from webhooks.php_html import html_entity_decode
@@ -204,15 +204,11 @@ class MalformedIPN(ValueError):
 
 
 def _unquote(text: str) -> str:
-    """One form-encoded key or value, as urllib.parse.parse_qsl decodes it (strict UTF-8)."""
-    if "%" in text or "+" in text:
-        return unquote(text.replace("+", " "), encoding="utf-8", errors="strict")
-    return text
-
-
-def _split_field(field: str) -> tuple[str, str, str]:
-    key, separator, value = field.partition("=")
-    return _unquote(key), separator, _unquote(value)
+    """One form-encoded key or value, as urllib.parse.parse_qsl decodes it (strict UTF-8):
+    its escapes as bytes, then the whole as UTF-8, which decodes the same as unquote() does
+    run by run (a raw character's UTF-8 can neither complete nor continue an escaped
+    sequence) at two thirds of its cost."""
+    return unquote_to_bytes(text.replace("+", " ")).decode("utf-8")
 
 
 def parse_body(body: bytes) -> list[tuple[str, str]]:
@@ -230,19 +226,33 @@ def parse_body(body: bytes) -> list[tuple[str, str]]:
     anything that is not UTF-8.
     """
     try:
-        pairs = [
-            (key, value)
-            for key, _, value in map(_split_field, body.decode("utf-8").split("&"))
-            if key
-        ]
+        text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise MalformedIPN("form data is not valid UTF-8") from None
+    pairs = []
+    # One pass with the common case inline (a field needs unquoting only with % or +): this
+    # runs for every delivery, and function calls per field were most of its cost.
+    for field in text.split("&"):
+        key, _, value = field.partition("=")
+        try:
+            if "%" in key or "+" in key:
+                key = _unquote(key)
+            if "%" in value or "+" in value:
+                value = _unquote(value)
+        except UnicodeDecodeError:
+            raise MalformedIPN("form data is not valid UTF-8") from None
+        if key:
+            pairs.append((key, value))
     if not pairs:
         raise MalformedIPN("no parameters")
     # Counted after parsing, so empty fields do not count; the receiver's size limit bounds the
     # parsing before this.
     if len(pairs) > MAX_FIELDS:
         raise MalformedIPN(f"more than {MAX_FIELDS} parameters")
+    # Both checks in C where the form allows neither problem: every key distinct, and no NUL
+    # (a parameter can only hold one if the form has one, raw or escaped).
+    if len(dict(pairs)) == len(pairs) and "\x00" not in text and "%00" not in text:
+        return pairs
     seen = set()
     for key, value in pairs:
         if key in seen:
@@ -261,10 +271,12 @@ def payload_hash(pairs: list[tuple[str, str]]) -> str:
     empty values, the signature itself): a delivery that verifies with another's signature has
     the same hash, so a captured IPN cannot be replayed as a new event by re-encoding it.
     """
+    # An empty value stays empty and no other becomes empty when decoded, so empties are
+    # skipped before decoding; most values have no `&` and need none.
     canonical = sorted(
-        (key.upper(), value)
-        for key, value in ((key, html_entity_decode(value)) for key, value in pairs)
-        if key not in SIGNATURE_KEYS and value != ""
+        (key.upper(), html_entity_decode(value) if "&" in value else value)
+        for key, value in pairs
+        if value and key not in SIGNATURE_KEYS
     )
     return hashlib.sha256(json.dumps(canonical, ensure_ascii=False).encode()).hexdigest()
 

@@ -554,23 +554,34 @@ class AffiliationEvent(Event):
         verbose_name = "affiliation"
 
 
-class FollowUp(models.Model):
-    """A stored event whose follow-up work has not run yet: its place in the dashboard's
-    roll-ups, its forwarding deliveries, its `ipn_received` notification
-    (webhooks.services.events_follow_up, run by the task workers).
+class InboundIPN(models.Model):
+    """A verified delivery as the receiver stored it, before a worker puts it in the event log
+    (webhooks.services.events_follow_up): the receiver's one row per IPN.
 
-    A database trigger adds the row in the statement that inserts the event (migration 0009),
-    so that the receiver's store is one statement, and no way of inserting an event (the
-    receiver, an import, a bulk load) can leave it without its follow-up. A redelivery updates
-    the event's row and adds nothing. The row is deleted in the transaction that does the work,
-    so the work is done once, or again after a crash, never lost."""
+    The receiver only checks and keeps: the form as received (a GET's query string), whether
+    it was signed, who sent it and when. Everything else an IPN sets off costs more than that
+    (its payload's hash, typed columns and search keys; an event row under a dozen and a half
+    indexes; the roll-ups; forwarding) and is done by the task workers, a batch per
+    transaction, usually within a second. So this table has no index but its primary key, and
+    is empty whenever the workers have caught up.
 
-    event = models.OneToOneField(
-        Event, on_delete=models.CASCADE, primary_key=True, related_name="+"
-    )
+    A row is deleted in the transaction that makes its event (or counts it as a redelivery of
+    one), so it is followed up once, or again after a crash, never lost.
+    """
+
+    # Not indexed: rows are read in id order and deleted by id; a webhook's deletion scans
+    # a table that is empty or nearly so.
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="+", db_index=False)
+    body = models.BinaryField()
+    signature = models.CharField(max_length=10, choices=Event.Signature.choices)
+    sender_ip = models.GenericIPAddressField(blank=True, null=True)
+    received = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "inbound IPN"
 
     def __str__(self):
-        return f"follow-up of event {self.event_id}"
+        return f"inbound IPN {self.pk} for webhook {self.webhook_id}"
 
 
 class RejectedDelivery(models.Model):

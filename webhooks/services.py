@@ -22,7 +22,7 @@ from connections.services import connection_call
 from ds24site import prepared
 from ds24site.db import writer_turn
 from webhooks import ipn, rejected_log, samples, signing, tasks
-from webhooks.models import Event, FollowUp, RejectedDelivery, Webhook, new_domain_id
+from webhooks.models import Event, InboundIPN, RejectedDelivery, Webhook, new_domain_id
 from webhooks.signals import events_stored, ipn_received
 
 logger = logging.getLogger(__name__)
@@ -74,23 +74,81 @@ def ipn_verify(
 def ipn_store(
     *,
     webhook: Webhook,
-    pairs: list[tuple[str, str]],
+    body: bytes,
     signature: str,
     sender_ip: str | None,
     received: datetime | None = None,
-) -> int | None:
-    """Store a verified IPN, in one statement; returns the new event's id, or None when it was
-    a redelivery. Raises DatabaseError when the notification could not be stored.
+) -> None:
+    """Keep a verified IPN (`body`, the form as received: a POST's body or a GET's query
+    string, which ipn_verify accepted) for the event log, in one small INSERT. Raises
+    DatabaseError when it could not be kept; once this returns, the IPN is committed.
 
-    The unique constraint on (webhook, payload_hash) decides what is a redelivery: the INSERT
-    meets it and counts the delivery on the first row instead, in the same statement, so two
-    concurrent identical deliveries yield one row on every database.
-
-    Everything else a new event sets off (its place in the roll-ups, forwarding's deliveries,
-    the `ipn_received` notification) is queued by the database in that statement (FollowUp)
-    and done by a worker (events_follow_up), so once this returns nothing is lost, and the
-    answer to Digistore24 waits for nothing but the one committed row.
+    A task worker then makes the event of it, or counts it as a redelivery of one, and does
+    the rest (events_follow_up), usually within a second; the answer to Digistore24 waits for
+    none of that.
     """
+    values = {
+        "webhook_id": webhook.pk,
+        "body": body,
+        "signature": signature,
+        "sender_ip": sender_ip,
+        "received": received or timezone.now(),
+    }
+    with writer_turn(connection):
+        _keep_inbound(values)
+
+
+_keep_inbound = prepared.Insert(InboundIPN)
+
+
+def events_follow_up(*, limit: int = 50) -> int:
+    """Put up to `limit` received IPNs into the event log, oldest first, and do what a new
+    event sets off; returns how many IPNs it took. Run by the task workers
+    (webhooks.follow_up) until it returns 0.
+
+    For each InboundIPN: the event row (typed columns, search keys, the payload's hash) goes
+    in, or, when the webhook already has an event with the same payload hash, the delivery
+    is counted on it (Event's unique constraint decides, in the same statement: exactly once
+    on every database, whatever runs concurrently). Then, for the new events only,
+    `events_stored` (the dashboard's roll-ups, forwarding's deliveries) and the queued
+    `ipn_received` notification. All in one transaction that also deletes the InboundIPN
+    rows, so each IPN is followed up once: if this fails or its worker dies, the rows stay
+    for the next call.
+
+    The events are made (parsed, hashed, their columns derived) before the transaction: on
+    SQLite it holds the database's one write lock, which the receiver needs for every IPN.
+    Inside, only rows still there are taken: another worker may have taken some meanwhile
+    (SKIP LOCKED on PostgreSQL, where they may be in flight; on SQLite its commit is seen).
+    """
+    inbound = list(InboundIPN.objects.order_by("id")[:limit])
+    if not inbound:
+        return 0
+    webhooks = Webhook.objects.in_bulk({row.webhook_id for row in inbound})
+    events = {row.id: Event(**_event_values(webhooks[row.webhook_id], row)) for row in inbound}
+    with transaction.atomic():
+        taken = list(
+            InboundIPN.objects.select_for_update(skip_locked=True)
+            .filter(id__in=events)
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+        new = []
+        for inbound_id in taken:
+            event = events[inbound_id]
+            event.id, delivery_count, event.txid = _store_event(vars(event))
+            event._state.adding, event._state.db = False, "default"
+            if delivery_count == 1:
+                new.append(event)
+        events_stored.send(sender=Event, events=new)
+        for event in new:
+            event_notify_later(event=event, unless_unheard=True)
+        InboundIPN.objects.filter(id__in=taken).delete()
+    return len(taken)
+
+
+def _event_values(webhook: Webhook, inbound: InboundIPN) -> dict:
+    """The fields of a received IPN's event."""
+    pairs = ipn.parse_body(bytes(inbound.body))
     params = dict(pairs)
     event_name = params.get("event", "")
     if event_name == ipn.CONNECTION_TEST:
@@ -99,65 +157,30 @@ def ipn_store(
         scope = Event.Scope.ACCEPTED
     else:
         scope = Event.Scope.IGNORED
-    now = timezone.now()
-    # Built before the statement: on SQLite the writer's turn covers only the statement.
-    values = {
-        "webhook_id": webhook.pk,
+    return {
+        "webhook": webhook,
         "event": event_name[:_EVENT_NAME_LENGTH],
         "scope": scope,
         "payload": pairs,
         "payload_hash": ipn.payload_hash(pairs),
         "business_key": ipn.business_key(params),
-        "signature": signature,
-        "sender_ip": sender_ip,
-        "received": received or now,
-        "last_delivered": now,
+        "signature": inbound.signature,
+        "sender_ip": inbound.sender_ip,
+        "received": inbound.received,
+        "last_delivered": inbound.received,
         **Event.typed_fields(params),
     }
-    with writer_turn(connection):
-        event_id, delivery_count = _store_event(values)
-    return event_id if delivery_count == 1 else None
 
 
 _EVENT_NAME_LENGTH = Event._meta.get_field("event").max_length
-# ipn_store's statement: a new row, or a redelivery counted on the row already there.
+# A new event, or a redelivery counted on the event already there.
 _store_event = prepared.CountingInsert(
     Event,
     unique=("webhook", "payload_hash"),
     counter="delivery_count",
-    refreshed=("last_delivered",),
-    returning=("id", "delivery_count"),
+    latest=("last_delivered",),
+    returning=("id", "delivery_count", "txid"),
 )
-
-
-def events_follow_up(*, limit: int = 200) -> int:
-    """Do the follow-up work of up to `limit` stored events, oldest first, in one transaction:
-    `events_stored` (the dashboard's roll-ups, forwarding's deliveries) and the queued
-    `ipn_received` notification; returns how many events it took. Run by the task workers
-    (webhooks.follow_up) until it returns 0.
-
-    The FollowUp rows are deleted in the same transaction, so each event's work commits once:
-    if this fails or its worker dies, the rows stay and the work is done by the next call. On
-    PostgreSQL concurrent workers take disjoint batches (SKIP LOCKED); SQLite runs one writer
-    at a time anyway.
-    """
-    if not FollowUp.objects.exists():
-        return 0  # (a read: on SQLite a transaction would take the write lock to find nothing)
-    with transaction.atomic():
-        ids = list(
-            FollowUp.objects.select_for_update(skip_locked=True)
-            .order_by("event_id")
-            .values_list("event_id", flat=True)[:limit]
-        )
-        if not ids:
-            return 0
-        # Receivers read the events' columns; the payload, the big part, only if they ask.
-        events = list(Event.objects.filter(pk__in=ids).defer("payload").order_by("pk"))
-        events_stored.send(sender=Event, events=events)
-        for event in events:
-            event_notify_later(event=event, unless_unheard=True)
-        FollowUp.objects.filter(event_id__in=ids).delete()
-    return len(ids)
 
 
 def event_notify_later(*, event: Event, unless_unheard: bool = False) -> None:
@@ -253,12 +276,10 @@ def delivery_reverify(*, delivery: RejectedDelivery) -> Rejection | None:
     it is stored through the receiver's own path (same de-duplication, original received time)
     and the rejected row goes; otherwise returns why it still fails."""
     webhook = delivery.webhook
+    body = bytes(delivery.body)
     try:
-        pairs, signature = ipn_verify(
-            webhook=webhook,
-            method=delivery.method,
-            body=bytes(delivery.body),
-            content_type=delivery.content_type,
+        _pairs, signature = ipn_verify(
+            webhook=webhook, method=delivery.method, body=body, content_type=delivery.content_type
         )
     except Rejection as rejection:
         return rejection
@@ -268,7 +289,7 @@ def delivery_reverify(*, delivery: RejectedDelivery) -> Rejection | None:
             return None
         ipn_store(
             webhook=webhook,
-            pairs=pairs,
+            body=body,
             signature=signature,
             sender_ip=delivery.sender_ip,
             received=delivery.received,

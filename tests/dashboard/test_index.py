@@ -4,6 +4,7 @@ section, and a query count that does not grow with the events."""
 import re
 from datetime import timedelta
 from html import unescape
+from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth.models import Permission, User
@@ -11,9 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dashboard.services import dailytotals_rebuild
-from tests.conftest import PASSPHRASE
+from tests.conftest import FORM, PASSPHRASE, follow_up, on_payment, signed
 from tests.dashboard.conftest import at, money, store
-from webhooks.models import Event, RejectedDelivery, Webhook
+from webhooks.models import Event, InboundIPN, RejectedDelivery, Webhook
 from webhooks.services import webhook_create
 
 pytestmark = pytest.mark.django_db
@@ -117,6 +118,26 @@ def test_a_waiting_task_nobody_takes_is_red(db, admin_client):
     html = page(admin_client)
     first = re.search(r'<tr class="ds24-health-(\w+)">(.*?)</tr>', html, re.S)
     assert first[1] == "red" and "1 waiting, not taken" in first[2] and "runworker" in first[2]
+
+
+def test_received_ipns_nobody_puts_in_the_log_are_red(webhook, client, admin_client):
+    client.post(webhook.get_receive_url(), data=urlencode(signed(on_payment())), content_type=FORM)
+    html = page(admin_client)
+    row = re.search(
+        r'<tr class="ds24-health-(\w+)">((?:(?!</tr>).)*Received IPNs.*?)</tr>', html, re.S
+    )
+    assert row[1] == "ok" and "1 waiting" in row[2]  # a worker takes it within a second
+    InboundIPN.objects.update(received=timezone.now() - timedelta(minutes=3))
+    html = page(admin_client)
+    first = re.search(r'<tr class="ds24-health-(\w+)">(.*?)</tr>', html, re.S)
+    assert first[1] == "red" and "1 not in the event log yet" in first[2]
+    assert "runworker" in first[2]
+    follow_up()
+    html = page(admin_client)
+    row = re.search(
+        r'<tr class="ds24-health-(\w+)">((?:(?!</tr>).)*Received IPNs.*?)</tr>', html, re.S
+    )
+    assert row[1] == "ok" and "In the log" in row[2]
 
 
 def seed_events(count: int):

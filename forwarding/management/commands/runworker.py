@@ -1,3 +1,6 @@
+import os
+
+from django.conf import settings
 from django_tasks_db.management.commands import db_worker
 
 from forwarding.services import sweep_ensure
@@ -12,6 +15,9 @@ class Command(db_worker.Command):
     )
 
     def handle(self, *args, **options):
+        # Behind the web server for the CPU: a burst of IPNs is answered first, and its events
+        # are put in the log and forwarded as the burst leaves room (docs/benchmarks.md).
+        os.nice(settings.WORKER_NICENESS)
         # Without this, a sweep lost with a dead worker would wait for the next delivery.
         sweep_ensure()
         follow_up = FollowUpLoop()
