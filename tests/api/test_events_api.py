@@ -1,12 +1,17 @@
 """/api/v1/events/: fields, filters (and their bad-value errors), cursor pagination."""
 
+import gc
+import weakref
 from datetime import timedelta
 
 import pytest
+from django.db.models.signals import post_init
 from django.utils import timezone
+from rest_framework.test import APIRequestFactory
 
 from tests.conftest import PASSPHRASE, on_payment, signed
 from webhooks import samples
+from webhooks.api import EventViewSet
 from webhooks.models import Event, EventQuerySet
 from webhooks.services import webhook_create
 
@@ -195,6 +200,36 @@ def test_an_event_pruned_while_its_page_is_read_is_left_out(api_get, webhook, mo
     assert [e["order_id"] for e in page["results"]] == ["O7", "O3"]
     monkeypatch.undo()
     assert [e["order_id"] for e in api_get(page["next"]).json()["results"]] == ["O2", "O0"]
+
+
+@pytest.mark.parametrize("action", ["list", "follow"])
+def test_a_page_is_freed_once_sent_without_the_collector(webhook, api_token, action):
+    """No reference cycle holds a page's events or its answer: they are freed as soon as they
+    are done with, rather than left for the garbage collector's next full pass. (The view is
+    called as the handler calls it: the test client ties what it gets into cycles of its own.)"""
+    _named_log(webhook)
+    request = APIRequestFactory().get(EVENTS, HTTP_AUTHORIZATION=f"Bearer {api_token[1]}")
+    view = EventViewSet.as_view({"get": action})
+    loaded = []
+
+    def remember(instance, **kwargs):
+        loaded.append(weakref.ref(instance))
+
+    post_init.connect(remember, sender=Event)
+    gc.disable()
+    try:
+        answer = view(request).render()
+        assert answer.status_code == 200
+        assert len(answer.data["results"]) == 8
+        # The events once shown, while the answer is still there; the answer once sent.
+        assert len(loaded) >= 8
+        assert [event() for event in loaded] == [None] * len(loaded)
+        sent = weakref.ref(answer)
+        del answer
+        assert sent() is None
+    finally:
+        gc.enable()
+        post_init.disconnect(remember, sender=Event)
 
 
 def test_oldest_first_ordering(api_get, post_ipn, webhook):
