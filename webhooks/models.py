@@ -440,14 +440,19 @@ class Event(models.Model):
             ),
             # The e-mail, exactly, whatever its case.
             models.Index(fields=["email_normalized"], name="event_email_normalized"),
-            # The buyer's name by prefix: "jörg mü" (first name first), or "Müller".
+            # The buyer's name by prefix: "jörg mü" (first name first), or "Müller". With
+            # `received`, a page of a common name's events, newest first, is sorted from the
+            # index alone (the API reads a page's keys before its rows: NewestFirst); without
+            # it, every match (1 % of the log for "Müller") was read from the table to sort.
             models.Index(
-                fields=["buyer_name_normalized"], name="event_buyer_name", opclasses=[PATTERN_OPS]
+                fields=["buyer_name_normalized", "received"],
+                name="event_buyer_name_received",
+                opclasses=[PATTERN_OPS, "timestamptz_ops"],
             ),
             models.Index(
-                fields=["buyer_last_name_normalized"],
-                name="event_buyer_last_name",
-                opclasses=[PATTERN_OPS],
+                fields=["buyer_last_name_normalized", "received"],
+                name="event_buyer_last_name_received",
+                opclasses=[PATTERN_OPS, "timestamptz_ops"],
             ),
             # A product has many events: newest first needs received in the index too.
             models.Index(fields=["product_id", "-received"], name="event_product_received"),

@@ -106,7 +106,7 @@ def assert_reads_only(text: str, indexes: set[str]) -> None:
 
 
 IDS = {"event_order_id", "event_transaction_id", "event_eticket_id", "event_affiliate_name"}
-NAMES = {"event_buyer_name", "event_buyer_last_name"}
+NAMES = {"event_buyer_name_received", "event_buyer_last_name_received"}
 
 
 @pytest.mark.parametrize(
