@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('webhooks', '0008_webhook_activity_from_rollup'),
+        ('webhooks', '0009_event_buyer_name_received'),
     ]
 
     operations = [
