@@ -259,6 +259,17 @@ def _fresh_health_report():
     health.recent_report.clear()
 
 
+def follow_up() -> int:
+    """Follow up every stored event (roll-ups, deliveries, ipn_received), in this process and
+    the test's transaction, as a worker's follow-up loop would; returns how many events."""
+    from webhooks.services import events_follow_up
+
+    done = 0
+    while taken := events_follow_up():
+        done += taken
+    return done
+
+
 def run_tasks() -> int:
     """Follow up every stored event, then run every queued task that is due, in this process
     and the test's transaction, as a worker would (tasks queued for later stay queued);
@@ -268,10 +279,7 @@ def run_tasks() -> int:
     from django_tasks_db.management.commands.db_worker import Worker
     from django_tasks_db.models import DBTaskResult
 
-    from webhooks.services import events_follow_up
-
-    while events_follow_up():
-        pass
+    follow_up()
 
     worker = Worker(
         queue_names=["default"],

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dashboard.services import dailytotals_rebuild
-from tests.conftest import PASSPHRASE
+from tests.conftest import PASSPHRASE, follow_up
 from tests.dashboard.conftest import at, money, store
 from webhooks.models import Event, RejectedDelivery, Webhook
 from webhooks.services import webhook_create
@@ -49,6 +49,7 @@ def test_charts_are_inline_svg_with_escaped_names(db, admin_client):
     hook = webhook_create(name="Shop", kind="all", passphrase=PASSPHRASE)
     evil = '<script>alert("x")</script>'
     store(hook, money("on_payment", "1", "10.00", product_name=evil), at(0))
+    follow_up()
     html = page(admin_client)
     assert "<script>alert" not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
@@ -87,6 +88,7 @@ def test_health_red_first_with_the_fixing_action(db, admin_client):
     broken = webhook_create(name="Broken", kind="payments", passphrase=PASSPHRASE)
     now = timezone.now()
     store(fine, money("on_payment", "1", "10.00"), now)
+    follow_up()
     for reason in ("invalid sha signature", "webhook has no passphrase"):
         RejectedDelivery.objects.create(
             webhook=broken, status_code=403, reason=reason, received=now
