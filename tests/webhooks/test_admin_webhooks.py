@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.conftest import PASSPHRASE, on_payment, signed
+from tests.conftest import PASSPHRASE, follow_up, on_payment, signed
 from webhooks.models import Event, Webhook
 from webhooks.services import ipn_store, webhook_create
 
@@ -128,6 +128,7 @@ def test_list_shows_health_at_a_glance(staff_client, post_ipn, webhook):
     )
     paused = webhook_create(name="Paused", kind="all")
     Webhook.objects.filter(pk=paused.pk).update(active=False)
+    follow_up()
 
     html = staff_client.get(reverse("admin:webhooks_webhook_changelist")).content.decode()
     rows = {
