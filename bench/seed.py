@@ -131,7 +131,12 @@ def seed(total: int) -> int:
                 )
             )  # fmt: skip
         with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT COALESCE(MAX(id), 0) FROM webhooks_event")
+            (last,) = cursor.fetchone()
             cursor.executemany(sql, rows)
+            # History, as if followed up long ago: the database's trigger queued each row, and
+            # a worker would otherwise forward a year of events (the rebuild below counts them).
+            cursor.execute("DELETE FROM webhooks_followup WHERE event_id > %s", [last])
         print(f"seed: {start + len(rows)} events", file=sys.stderr, flush=True)
     dailytotals_rebuild()  # the receiver keeps the roll-ups; the bulk insert did not
     with connection.cursor() as cursor:
