@@ -15,7 +15,8 @@ class ReceiverMiddleware:
     no cookies and are CSRF-exempt, and cost more than the delivery's own work: the chain and
     the URL resolver were a third of the receiver's CPU time per IPN (docs/benchmarks.md).
     What still applies runs before this: the trusted proxies' client address and the security
-    and CSP headers. The host is checked against ALLOWED_HOSTS here, as CommonMiddleware would.
+    and CSP headers. The host is checked against ALLOWED_HOSTS here, and Content-Length set,
+    as CommonMiddleware would (without it the server sends the answer chunked).
     A path that does not match goes on through the chain, as any other.
     """
 
@@ -27,4 +28,6 @@ class ReceiverMiddleware:
         if match is None:
             return self.get_response(request)
         request.get_host()  # DisallowedHost: 400, as for any other page
-        return views.receive(request, match["token"])
+        response = views.receive(request, match["token"])
+        response.headers["Content-Length"] = str(len(response.content))
+        return response

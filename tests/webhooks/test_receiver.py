@@ -131,6 +131,7 @@ def test_verified_ipn_is_stored_with_typed_fields_and_answered_ok(post_ipn, webh
     assert response.status_code == 200
     assert response.content == b"OK"
     assert response["Content-Type"].startswith("text/plain")
+    assert response["Content-Length"] == "2"  # not chunked: the answer is exactly this
 
     event = Event.objects.get()
     assert event.payload == [list(pair) for pair in params.items()]  # order and values kept
