@@ -123,10 +123,17 @@ def _last_event(url: str) -> int:
     return db.rows(url, "SELECT COALESCE(MAX(id), 0) FROM webhooks_event")[0][0]
 
 
+# IPNs not yet in the event log (their deliveries not made yet), and deliveries not yet sent.
+UNFINISHED = (
+    "SELECT (SELECT COUNT(*) FROM webhooks_inboundipn)"
+    " + (SELECT COUNT(*) FROM forwarding_delivery WHERE status = 'pending')"
+)
+
+
 def _drain(url: str, workers: list[servers.Process], timeout: float = 300) -> None:
-    """Until no delivery is pending."""
+    """Until every IPN is in the event log and no delivery is pending."""
     deadline = time.monotonic() + timeout
-    while db.rows(url, "SELECT COUNT(*) FROM forwarding_delivery WHERE status = 'pending'")[0][0]:
+    while db.rows(url, UNFINISHED)[0][0]:
         for worker in workers:
             if worker.popen.poll() is not None:
                 raise RuntimeError(f"a task worker exited; see {worker.log}")

@@ -98,16 +98,38 @@ def follow_up() -> int:
     return taken
 
 
+def keep_ipn(webhook, params, *, signature="verified", sender_ip=None, received=None) -> None:
+    """Keep `params` as the receiver keeps a delivery it verified (webhooks.services.ipn_store,
+    the form as Digistore24 encodes it); in the event log after follow_up()."""
+    from webhooks.services import ipn_store
+
+    body = urlencode(params).encode()
+    ipn_store(
+        webhook=webhook, body=body, signature=signature, sender_ip=sender_ip, received=received
+    )
+
+
+def event_of(webhook, params):
+    """The webhook's event of these parameters (found by their payload hash), or None."""
+    from webhooks.ipn import payload_hash
+    from webhooks.models import Event
+
+    return Event.objects.filter(
+        webhook=webhook, payload_hash=payload_hash(list(params.items()))
+    ).first()
+
+
 @pytest.fixture
 def post_ipn(client):
     """POST form-encoded params to a webhook's receive URL through the Django test client,
     then let a worker's follow-up run (follow_up), so that what the receiver kept is in the
-    event log. Tests of what the receiver alone does post with `client`."""
+    event log; `follow=False` leaves it to the test."""
 
-    def post(webhook, params, **extra):
+    def post(webhook, params, *, follow=True, **extra):
         path = webhook.get_receive_url().removeprefix("https://ds24.example.com")
         response = client.post(path, data=urlencode(params), content_type=FORM, **extra)
-        follow_up()
+        if follow:
+            follow_up()
         return response
 
     return post
@@ -275,10 +297,10 @@ def _fresh_health_report():
 
 
 def run_tasks() -> int:
-    """Follow up every stored event, then run every queued task that is due, in this process
-    and the test's transaction, as a worker would (tasks queued for later stay queued);
-    returns how many tasks ran. The worker's own loops close connections between tasks, which
-    a test transaction cannot survive."""
+    """Put every received IPN into the event log (follow_up), then run every queued task that
+    is due, in this process and the test's transaction, as a worker would (tasks queued for
+    later stay queued); returns how many tasks ran. The worker's own loops close connections
+    between tasks, which a test transaction cannot survive."""
     from django.db import transaction
     from django_tasks_db.management.commands.db_worker import Worker
     from django_tasks_db.models import DBTaskResult

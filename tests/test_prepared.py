@@ -1,7 +1,12 @@
 """ds24site.prepared: the receiver's statements, compiled once, behave as the ORM's."""
 
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
 import pytest
-from django.db.models.signals import post_save
+from django.db.models import NOT_PROVIDED
+from django.utils import timezone
 
 from ds24site import prepared
 from webhooks.models import Event, Webhook
@@ -20,39 +25,118 @@ def test_prepared_query_refuses_a_shape_that_depends_on_its_parameters(db):
         query([1, 2])
 
 
-def _event(webhook, n):
-    return Event(
-        webhook=webhook,
-        event="on_payment",
-        scope=Event.Scope.ACCEPTED,
-        payload=[["event", "on_payment"], ["n", str(n)]],
-        payload_hash=f"h{n}",
-        signature=Event.Signature.VERIFIED,
+# The receiver's statement (webhooks.services.ipn_store), made afresh so that each test
+# compiles it too.
+def _store():
+    return prepared.CountingInsert(
+        Event,
+        unique=("webhook", "payload_hash"),
+        counter="delivery_count",
+        refreshed=("last_delivered",),
+        returning=("id", "txid", "delivery_count"),
     )
 
 
-def test_insert_stores_every_field_and_returns_the_database_defaults(webhook):
-    event = _event(webhook, 1)
-    prepared.insert(event)
-    stored = Event.objects.get(pk=event.pk)
-    assert (stored.public_id, stored.payload, stored.received) == (
-        event.public_id,
-        event.payload,
-        event.received,
+def _written(model):
+    """The fields CountingInsert writes: all but the primary key and the database's defaults."""
+    return [
+        field
+        for field in model._meta.concrete_fields
+        if not field.primary_key and field.db_default is NOT_PROVIDED
+    ]
+
+
+def _every_field(webhook) -> dict:
+    """A value for every field the statement writes, none of them its default."""
+    received = timezone.now() - timedelta(days=2)
+    values = {
+        "public_id": uuid.uuid4(),
+        "webhook_id": webhook.pk,
+        "event": "on_payment",
+        "scope": Event.Scope.ACCEPTED,
+        "payload": [["event", "on_payment"], ["email", "Kunde@Example.com"]],
+        "payload_hash": "h1",
+        "business_key": "order:ABC",
+        "order_id": "ABC",
+        "transaction_id": "T1",
+        "product_id": "12345",
+        "product_name": "Kurs",
+        "email": "Kunde@Example.com",
+        "buyer_first_name": "Jörg",
+        "buyer_last_name": "Groß",
+        "amount": Decimal("49.5000"),
+        "currency": "EUR",
+        "billing_type": "single_payment",
+        "pay_sequence_no": 3,
+        "affiliate_name": "aff",
+        "eticket_id": "E1",
+        "api_mode": "live",
+        "signature": Event.Signature.VERIFIED,
+        "sender_ip": "192.0.2.7",
+        "received": received,
+        "last_delivered": received + timedelta(seconds=1),
+        "delivery_count": 5,
+        "signal_error": "an earlier error",
+        "email_normalized": "kunde@example.com",
+        "buyer_name_normalized": "jorg gross",
+        "buyer_last_name_normalized": "gross",
+    }
+    assert sorted(values) == sorted(field.attname for field in _written(Event))  # none left out
+    return values
+
+
+def test_counting_insert_stores_every_field_and_returns_the_databases_columns(webhook):
+    values = _every_field(webhook)
+    event_id, txid, count = _store()(values)
+    stored = Event.objects.get(pk=event_id)
+    assert {name: getattr(stored, name) for name in values} == values
+    assert (txid, count) == (stored.txid, 5)  # txid: the database's default, returned
+
+
+def test_counting_insert_counts_a_second_call_with_the_same_unique_columns(webhook):
+    store = _store()
+    first = _every_field(webhook)
+    event_id, _, _ = store(first)
+    later = timezone.now()
+    again = {
+        **first,
+        "last_delivered": later,
+        "signature": Event.Signature.UNSIGNED,
+        "payload": [["x", "y"]],
+    }
+    assert store(again)[::2] == (event_id, 6)  # the same row, its counter + 1
+    stored = Event.objects.get()
+    assert stored.last_delivered == later  # refreshed
+    assert (stored.signature, stored.payload, stored.received) == (
+        first["signature"],
+        first["payload"],
+        first["received"],
+    )  # the rest as first stored
+    other = {**first, "public_id": uuid.uuid4(), "payload_hash": "h2"}
+    other_id, _, count = store(other)  # other unique columns: a new row
+    assert other_id != event_id
+    assert count == 5
+
+
+def test_counting_insert_gives_fields_left_out_their_defaults(webhook):
+    before = timezone.now()
+    event_id, _, count = _store()(
+        {
+            "webhook_id": webhook.pk,
+            "event": "on_refund",
+            "scope": Event.Scope.IGNORED,
+            "payload": [],
+            "payload_hash": "h3",
+            "signature": Event.Signature.VERIFIED,
+        }
     )
-    assert event.txid == stored.txid
-    assert not event._state.adding
-
-
-def test_insert_takes_the_full_save_when_someone_listens(webhook):
-    seen = []
-
-    def listener(sender, instance, created, **kwargs):
-        seen.append(created)
-
-    post_save.connect(listener, sender=Event)
-    try:
-        prepared.insert(_event(webhook, 2))
-    finally:
-        post_save.disconnect(listener, sender=Event)
-    assert seen == [True]
+    stored = Event.objects.get(pk=event_id)
+    assert count == stored.delivery_count == 1
+    assert isinstance(stored.public_id, uuid.UUID)
+    assert stored.received >= before
+    assert (stored.order_id, stored.amount, stored.sender_ip, stored.signal_error) == (
+        "",
+        None,
+        None,
+        "",
+    )

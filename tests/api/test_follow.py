@@ -6,9 +6,9 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from tests.conftest import PASSPHRASE, on_payment
+from tests.conftest import PASSPHRASE, follow_up, keep_ipn, on_payment
 from webhooks.models import Event
-from webhooks.services import ipn_store, webhook_create
+from webhooks.services import webhook_create
 
 FOLLOW = "/api/v1/events/follow/"
 # Committed data only: on PostgreSQL, follow waits for the writing transaction to commit, and a
@@ -17,8 +17,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def store(webhook, transaction_id):
-    pairs = list(on_payment(transaction_id=transaction_id, order_id=transaction_id).items())
-    return ipn_store(webhook=webhook, pairs=pairs, signature="verified", sender_ip=None)
+    """An IPN kept and put into the event log, as the receiver and a worker do."""
+    keep_ipn(webhook, on_payment(transaction_id=transaction_id, order_id=transaction_id))
+    follow_up()
 
 
 def follow(api_get, cursor=None, **params):

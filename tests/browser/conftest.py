@@ -113,9 +113,10 @@ BUYER = "Kunde.Eins@example.com"
 @pytest.fixture
 def sales(site):
     """The stand-in posts four live events, signed, to a webhook for every event (as
-    Digistore24 would, and as `make demo` does); returns what it sent, by event."""
+    Digistore24 would, and as `make demo` does), and they are followed up (as a worker would);
+    returns what it sent, by event."""
     from ds24standin.ipn import send_ipn
-    from tests.conftest import PASSPHRASE
+    from tests.conftest import PASSPHRASE, follow_up
     from webhooks.services import webhook_create
 
     webhook = webhook_create(name="Shop", kind="all", passphrase=PASSPHRASE)
@@ -128,6 +129,7 @@ def sales(site):
     for event, fields in sent.items():
         answer = send_ipn(webhook.get_receive_url(), event, PASSPHRASE, api_mode="live", **fields)
         assert (answer.status_code, answer.text) == (200, "OK")
+    assert follow_up() == len(sent)
     return sent
 
 

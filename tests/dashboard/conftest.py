@@ -3,10 +3,10 @@ from datetime import datetime, time, timedelta
 import pytest
 from django.utils import timezone
 
-from tests.conftest import PASSPHRASE, on_payment
+from tests.conftest import PASSPHRASE, follow_up, keep_ipn, on_payment
 from webhooks import samples
 from webhooks.models import Event
-from webhooks.services import ipn_store, webhook_create
+from webhooks.services import webhook_create
 
 
 def at(days_ago: int, hour: int = 12, minute: int = 0) -> datetime:
@@ -16,10 +16,11 @@ def at(days_ago: int, hour: int = 12, minute: int = 0) -> datetime:
 
 
 def store(webhook, params, received):
-    """Store an IPN as the receiver does (the event_stored path), received at `received`."""
-    return ipn_store(
-        webhook=webhook,
-        pairs=list(params.items()),
+    """Keep an IPN as the receiver does, received at `received`; in the event log and the
+    roll-up once followed up (follow_up())."""
+    keep_ipn(
+        webhook,
+        params,
         signature=Event.Signature.VERIFIED,
         sender_ip="127.0.0.1",
         received=received,
@@ -52,15 +53,21 @@ def seeded(db, settings):
     store(hook, money("on_payment", "5", "999.00", api_mode="test"), at(0))  # a test order
     # Digistore24 may send what goes back as a negative amount (UNVERIFIED): it still subtracts.
     store(hook, money("on_chargeback", "6", "-10.00", "USD"), at(0))
+    # Followed up a day at a time, as workers would in several batches: their first ids
+    # differ, so the totals are in more than one slot.
+    follow_up()
     # Yesterday.
     store(hook, money("on_payment", "7", "10.00"), at(1))
     store(hook, money("on_refund", "8", "5.00", "USD"), at(1))
     store(hook, samples.eticket(api_mode="live"), at(1))
     store(hook, samples.on_affiliation(api_mode="live"), at(1))
     store(hook, samples.on_affiliation(api_mode="test"), at(1))
+    follow_up()
     # 8 days ago: in the last 30 days, not in the last 7.
     store(hook, money("on_payment", "9", "1000.00"), at(8))
     store(hook, money("on_chargeback", "10", "100.00"), at(8))
+    follow_up()
     # 31 days ago: in none of them.
     store(hook, money("on_payment", "11", "7.00"), at(31))
+    follow_up()
     return hook

@@ -6,8 +6,10 @@ import pytest
 from django.urls import reverse
 
 from dashboard.figures import dashboard_figures
-from dashboard.models import DailyTotal
-from tests.conftest import on_payment, signed
+from dashboard.models import DailyTotal, WebhookTotal
+from tests.conftest import follow_up, on_payment, signed
+from webhooks.models import InboundIPN
+from webhooks.services import events_follow_up
 
 pytestmark = pytest.mark.django_db
 
@@ -61,11 +63,13 @@ def test_the_page_shows_them(seeded, admin_client):
     assert "130.50" in html
 
 
-def test_the_receiver_keeps_the_rollup(post_ipn, webhook):
+def test_the_follow_up_keeps_the_rollup(post_ipn, webhook):
     assert post_ipn(webhook, signed(on_payment())).status_code == 200
     assert post_ipn(webhook, signed(on_payment())).status_code == 200  # redelivered
     refund = on_payment(event="on_refund", transaction_id="R1", amount_brutto="9.50")
     assert post_ipn(webhook, signed(refund)).status_code == 200
+    assert not DailyTotal.objects.exists()  # the receiver only stores
+    assert follow_up() == 2
     rows = {
         (t.event, t.currency, t.api_mode, t.product_id): (t.count, t.amount)
         for t in DailyTotal.objects.all()
@@ -76,18 +80,25 @@ def test_the_receiver_keeps_the_rollup(post_ipn, webhook):
     }
 
 
-def test_a_store_that_fails_counts_nothing(webhook, post_ipn, monkeypatch):
-    """The roll-up is written in the event's transaction: when storing fails after it, neither
-    stays."""
+def test_a_follow_up_that_fails_counts_nothing_until_it_is_done_again(webhook, post_ipn):
+    """The roll-up is written in the follow-up's transaction: when a later receiver fails it,
+    nothing of the batch stays, the events stay queued, and the next follow-up counts them
+    once."""
     from webhooks import signals
 
     def fail(**kwargs):
         raise RuntimeError("a later receiver failed")
 
-    signals.event_stored.connect(fail, dispatch_uid="test.fail")
+    assert post_ipn(webhook, signed(on_payment()), follow=False).status_code == 200  # kept: OK
+    signals.events_stored.connect(fail, dispatch_uid="test.fail")
     try:
         with pytest.raises(RuntimeError):
-            post_ipn(webhook, signed(on_payment()))
+            events_follow_up()
     finally:
-        signals.event_stored.disconnect(dispatch_uid="test.fail")
+        signals.events_stored.disconnect(dispatch_uid="test.fail")
     assert not DailyTotal.objects.exists()
+    assert not WebhookTotal.objects.exists()
+    assert InboundIPN.objects.count() == 1
+    assert events_follow_up() == 1
+    assert list(DailyTotal.objects.values_list("count", "amount")) == [(1, Decimal("49.00"))]
+    assert not InboundIPN.objects.exists()

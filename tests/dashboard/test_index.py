@@ -50,6 +50,7 @@ def test_charts_are_inline_svg_with_escaped_names(db, admin_client):
     hook = webhook_create(name="Shop", kind="all", passphrase=PASSPHRASE)
     evil = '<script>alert("x")</script>'
     store(hook, money("on_payment", "1", "10.00", product_name=evil), at(0))
+    follow_up()
     html = page(admin_client)
     assert "<script>alert" not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
@@ -88,6 +89,7 @@ def test_health_red_first_with_the_fixing_action(db, admin_client):
     broken = webhook_create(name="Broken", kind="payments", passphrase=PASSPHRASE)
     now = timezone.now()
     store(fine, money("on_payment", "1", "10.00"), now)
+    follow_up()
     for reason in ("invalid sha signature", "webhook has no passphrase"):
         RejectedDelivery.objects.create(
             webhook=broken, status_code=403, reason=reason, received=now

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from forwarding.models import Attempt, Delivery, Destination
-from tests.conftest import on_payment, signed
+from tests.conftest import follow_up, on_payment, signed
 from webhooks.models import Event
 
 pytestmark = pytest.mark.django_db
@@ -22,6 +22,7 @@ def sent(db, post_ipn, webhook):
     Destination.objects.create(name="Sheet", url="https://sheet.example.com/hooks")
     for n in range(3):
         post_ipn(webhook, signed(on_payment(order_id=f"ORDER{n}", transaction_id=str(n))))
+    follow_up()
     mine = {
         d.event.order_id: d
         for d in Delivery.objects.filter(destination=crm).select_related("event")

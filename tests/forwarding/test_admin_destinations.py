@@ -15,7 +15,7 @@ from standardwebhooks import Webhook as StandardWebhook
 
 from forwarding import services
 from forwarding.models import Attempt, Delivery, Destination
-from tests.conftest import on_payment, run_tasks, signed
+from tests.conftest import follow_up, on_payment, run_tasks, signed
 from webhooks.models import Event
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +43,7 @@ def deliveries(destination, post_ipn, webhook, statuses):
     made = []
     for n, status in enumerate(statuses):
         post_ipn(webhook, signed(on_payment(order_id=f"ORDER{n}", transaction_id=str(n))))
+        follow_up()
         delivery = Delivery.objects.get(event__order_id=f"ORDER{n}", destination=destination)
         Delivery.objects.filter(pk=delivery.pk).update(status=status)
         made.append(delivery)
@@ -90,7 +91,8 @@ def test_list_query_count_does_not_grow_with_destinations(
 ):
     for n in range(6):
         Destination.objects.create(name=f"D{n}", url=f"https://d{n}.example.com/")
-    post_ipn(webhook, signed(on_payment()))  # a delivery to each
+    post_ipn(webhook, signed(on_payment()))
+    assert follow_up() == 1  # a delivery to each
     with django_assert_max_num_queries(8):
         assert forwarding_staff.get(reverse(CHANGELIST)).status_code == 200
 
@@ -232,6 +234,7 @@ def test_replay_sends_missed_and_failed_events_in_the_range(
     Destination.objects.filter(pk=destination.pk).update(active=False)
     for n in range(2):
         post_ipn(webhook, signed(on_payment(order_id=f"MISSED{n}", transaction_id=f"m{n}")))
+    assert follow_up() == 2  # routed while it was off: nowhere
     Destination.objects.filter(pk=destination.pk).update(active=True)
     failed, succeeded, outside = deliveries(
         destination, post_ipn, webhook, ["failed", "succeeded", "failed"]
@@ -272,6 +275,7 @@ def test_replay_only_takes_events_the_destination_takes(forwarding_staff, post_i
     post_ipn(webhook, signed(on_payment()))
     post_ipn(webhook, signed(on_payment(event="on_refund", transaction_id="r1")))
     post_ipn(webhook, signed(on_payment(event="on_refund", transaction_id="r2", api_mode="test")))
+    follow_up()
     Delivery.objects.all().delete()
     now = timezone.now()
     replay(forwarding_staff, refunds, now - timedelta(hours=1), now + timedelta(hours=1))
@@ -288,6 +292,7 @@ def test_replay_over_the_cap_is_refused_whole(
     monkeypatch.setattr(services, "REPLAY_MAX", 2)
     for n in range(3):
         post_ipn(webhook, signed(on_payment(transaction_id=str(n))))
+    follow_up()
     Delivery.objects.all().delete()
     now = timezone.now()
     html = replay(

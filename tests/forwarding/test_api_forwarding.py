@@ -7,7 +7,7 @@ from django.contrib.auth.models import Permission
 
 from api.models import ApiToken
 from forwarding.models import Delivery, Destination
-from tests.conftest import on_payment, signed
+from tests.conftest import follow_up, on_payment, signed
 
 pytestmark = pytest.mark.django_db
 
@@ -142,6 +142,7 @@ def deliveries(post_ipn, webhook):
     crm = Destination.objects.create(name="CRM", url="https://crm.example.com/in")
     for n in range(3):
         post_ipn(webhook, signed(on_payment(transaction_id=str(n))))
+    follow_up()
     first = Delivery.objects.order_by("id").first()
     Delivery.objects.filter(pk=first.pk).update(status="failed", last_status_code=500)
     return crm, Delivery.objects.get(pk=first.pk)
@@ -192,6 +193,7 @@ def test_list_query_counts_do_not_grow(
     Destination.objects.create(name="Sheet", url="https://sheet.example.com/in")
     for n in range(3, 8):
         post_ipn(webhook, signed(on_payment(transaction_id=str(n))))
+    follow_up()
     with django_assert_max_num_queries(5):
         assert len(api_get(DELIVERIES).json()["results"]) == 13
     with django_assert_max_num_queries(5):

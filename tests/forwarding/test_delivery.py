@@ -1,6 +1,6 @@
-"""Forwarding end to end in one process: an IPN is stored, its deliveries are queued in the same
-transaction, and the queued tasks (run as a worker runs them) POST signed JSON to real HTTP
-receivers on 127.0.0.1, retrying on the schedule."""
+"""Forwarding end to end in one process: an IPN is stored, its follow-up (as a worker runs it)
+queues its deliveries, and the queued tasks (run as a worker runs them) POST signed JSON to real
+HTTP receivers on 127.0.0.1, retrying on the schedule."""
 
 from datetime import timedelta
 
@@ -14,8 +14,9 @@ from standardwebhooks import Webhook as StandardWebhook
 from forwarding import services, tasks
 from forwarding.models import Attempt, Delivery, Destination
 from forwarding.signals import destination_disabled
-from tests.conftest import on_payment, run_tasks, signed
-from webhooks.models import Event
+from tests.conftest import follow_up, on_payment, run_tasks, signed
+from webhooks.models import Event, InboundIPN
+from webhooks.services import events_follow_up
 from webhooks.signals import events_stored
 
 pytestmark = pytest.mark.django_db
@@ -187,6 +188,7 @@ def test_destinations_filter_by_webhook_event_type_and_mode(post_ipn, webhook, r
 
     post_ipn(webhook, signed(on_payment()))  # live on_payment
     post_ipn(webhook, signed({"event": "connection_test"}))  # never forwarded
+    assert follow_up() == 2
     routed = sorted(Delivery.objects.values_list("destination__name", flat=True))
     assert routed == ["all", "live only"]
 
@@ -199,18 +201,18 @@ def test_deliveries_commit_or_roll_back_with_the_follow_up(post_ipn, webhook, re
 
     events_stored.connect(fail)
     try:
-        assert post_ipn(webhook, signed(on_payment())).status_code == 200  # stored: OK
+        assert post_ipn(webhook, signed(on_payment()), follow=False).status_code == 200  # kept: OK
         with pytest.raises(DatabaseError):
             events_follow_up()
     finally:
         events_stored.disconnect(fail)
-    assert Event.objects.count() == 1
+    assert not Event.objects.exists()  # the event goes in with its deliveries, or not at all
     assert not Delivery.objects.exists()
     assert not DBTaskResult.objects.exists()
-    assert FollowUp.objects.count() == 1  # still queued: the next worker does it
+    assert InboundIPN.objects.count() == 1  # still waiting: the next worker takes it
     assert events_follow_up() == 1
     assert Delivery.objects.count() == 1
-    assert not FollowUp.objects.exists()
+    assert not InboundIPN.objects.exists()
 
 
 def test_a_destination_failing_for_a_day_is_disabled_and_reported(
@@ -278,6 +280,7 @@ def test_a_rotated_secret_signs_alongside_the_old_one_during_the_grace(post_ipn,
 def test_the_sweep_requeues_a_delivery_whose_worker_died(post_ipn, webhook, receiver):
     destination(receiver.url)
     post_ipn(webhook, signed(on_payment()))
+    follow_up()
     delivery = Delivery.objects.get()
     # A worker took the task and claimed the delivery, then died: the task stays RUNNING.
     DBTaskResult.objects.filter(id=delivery.task_id).update(status=TaskResultStatus.RUNNING)
@@ -321,6 +324,7 @@ def test_one_task_sends_the_other_due_deliveries_in_its_batch(post_ipn, webhook,
     destination(receiver.url)
     for n in range(3):
         post_ipn(webhook, signed(on_payment(order_id=f"O{n}")))
+    follow_up()
     first = Delivery.objects.order_by("id").first()
     assert tasks.deliver.call(str(first.public_id)) == "succeeded: 3"
     assert set(Delivery.objects.values_list("status", "attempts")) == {("succeeded", 1)}
@@ -340,6 +344,7 @@ def test_a_batch_takes_its_own_delivery_then_the_oldest_due(
     destination(receiver.url)
     for n in range(3):
         post_ipn(webhook, signed(on_payment(order_id=f"O{n}")))
+    follow_up()
     oldest, middle, newest = Delivery.objects.order_by("id")
     tasks.deliver.call(str(newest.public_id))
     sent = {r.headers["webhook-id"] for r in receiver.requests}

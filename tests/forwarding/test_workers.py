@@ -16,9 +16,9 @@ from django.db import connection, connections
 from django_tasks_db.management.commands.db_worker import Worker
 
 from forwarding.models import Attempt, Delivery, Destination
-from tests.conftest import on_payment, signed
+from tests.conftest import follow_up, keep_ipn, on_payment, signed
+from webhooks.follow_up import FollowUpLoop
 from webhooks.models import Event
-from webhooks.services import ipn_store
 from webhooks.signals import ipn_received
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,8 +105,8 @@ def test_two_workers_racing_over_500_deliveries_send_each_exactly_once(webhook, 
     for n in range(5):
         Destination.objects.create(name=f"D{n}", url=f"{receiver.url}/{n}")
     for n in range(100):
-        pairs = list(signed(on_payment(order_id=f"O{n}")).items())
-        ipn_store(webhook=webhook, pairs=pairs, signature="verified", sender_ip=None)
+        keep_ipn(webhook, signed(on_payment(order_id=f"O{n}")))
+    assert follow_up() == 100
     assert Delivery.objects.count() == 500
 
     racers = [workers(), workers()]
@@ -126,7 +126,8 @@ def test_the_ipn_answer_does_not_wait_for_slow_receivers_or_destinations(
     client, settings, webhook, receiver
 ):
     """An ipn_received receiver that would sleep 5 s and a destination that hangs run in two
-    worker threads: the answer arrives while both are still blocked, released only after."""
+    worker threads, beside the follow-up loop a worker runs: the answer arrives while both are
+    still blocked, released only after."""
     settings.DESTINATIONS_TIMEOUT = 30  # the hanging destination must not time out first
     receiver.hold = True
     Destination.objects.create(name="CRM", url=receiver.url)
@@ -157,7 +158,9 @@ def test_the_ipn_answer_does_not_wait_for_slow_receivers_or_destinations(
         for n in range(2)
     ]
     threads = [threading.Thread(target=run, args=(worker,)) for worker in workers]
+    follow_up_loop = FollowUpLoop(interval=0.05)
     ipn_received.connect(slow_receiver)
+    follow_up_loop.start()
     for thread in threads:
         thread.start()
     try:
@@ -179,6 +182,7 @@ def test_the_ipn_answer_does_not_wait_for_slow_receivers_or_destinations(
     finally:
         release.set()
         receiver.release.set()
+        follow_up_loop.stop(timeout=30)
         for worker in workers:
             worker.running = False
         for thread in threads:

@@ -1,6 +1,6 @@
 """A webhook's event count and last received, read from the dashboard's roll-up
-(Webhook.objects.with_activity): right in the admin list and page and in the API after events
-and redeliveries, and kept without the receiver writing to the webhook's row."""
+(Webhook.objects.with_activity): right in the admin list and page and in the API once events
+and redeliveries are followed up, and kept without the receiver writing to the webhook's row."""
 
 import re
 from datetime import timedelta
@@ -12,21 +12,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from tests.conftest import on_payment, signed
+from tests.conftest import follow_up, keep_ipn, on_payment, signed
 from webhooks.models import Event, Webhook
-from webhooks.services import ipn_store, webhook_create
+from webhooks.services import webhook_create
 
 pytestmark = pytest.mark.django_db
 
 
 def store(webhook, params, received=None):
-    return ipn_store(
-        webhook=webhook,
-        pairs=list(params.items()),
-        signature=Event.Signature.VERIFIED,
-        sender_ip="127.0.0.1",
-        received=received,
-    )
+    keep_ipn(webhook, params, sender_ip="127.0.0.1", received=received)
 
 
 def activity(webhook):
@@ -39,10 +33,13 @@ def test_events_count_once_and_a_redelivery_changes_nothing(post_ipn, webhook):
     post_ipn(webhook, signed(on_payment(transaction_id="1")))
     post_ipn(webhook, signed(on_payment(transaction_id="2")))
     newest = Event.objects.latest("received").received
+    assert activity(webhook) == (0, None)  # until followed up
+    assert follow_up() == 2
     assert activity(webhook) == (2, newest)
 
     post_ipn(webhook, signed(on_payment(transaction_id="1")))  # redelivered
     assert Event.objects.get(transaction_id="1").delivery_count == 2
+    assert follow_up() == 0
     assert activity(webhook) == (2, newest)
 
 
@@ -50,7 +47,9 @@ def test_last_received_is_the_newest_event_even_when_an_older_one_comes_later(we
     """A re-verified delivery is stored with the time it first arrived, in another slot."""
     now = timezone.now()
     store(webhook, on_payment(transaction_id="1"), received=now)
+    assert follow_up() == 1
     store(webhook, on_payment(transaction_id="2"), received=now - timedelta(minutes=5))
+    assert follow_up() == 1
     assert activity(webhook) == (2, now)
 
 
@@ -59,6 +58,7 @@ def test_list_and_page_show_count_and_last_received(staff_client, post_ipn, webh
     for n in range(3):
         post_ipn(webhook, signed(on_payment(transaction_id=str(n))))
     post_ipn(webhook, signed(on_payment(transaction_id="0")))  # redelivered
+    follow_up()
     newest = timezone.localtime(Event.objects.latest("received").received)
 
     html = staff_client.get(reverse("admin:webhooks_webhook_changelist")).content.decode()
@@ -84,6 +84,7 @@ def test_list_sorts_by_last_received_never_as_the_oldest(staff_client, webhook):
     webhook_create(name="Never", kind="all")
     store(older, on_payment(transaction_id="1"), received=timezone.now() - timedelta(days=2))
     store(webhook, on_payment(transaction_id="2"))
+    follow_up()
     changelist = reverse("admin:webhooks_webhook_changelist")
 
     def names(order):
@@ -100,6 +101,7 @@ def test_api_keeps_its_fields_and_types(api_get, post_ipn, webhook):
     post_ipn(webhook, signed(on_payment(transaction_id="1")))
     post_ipn(webhook, signed(on_payment(transaction_id="1")))  # redelivered
     post_ipn(webhook, signed(on_payment(transaction_id="2")))
+    follow_up()
     newest = Event.objects.latest("received").received
 
     items = {item["name"]: item for item in api_get("/api/v1/webhooks/").json()["results"]}
@@ -119,10 +121,12 @@ def test_api_list_query_count_does_not_grow_with_webhooks(api_get, db):
         return len(listed)
 
     store(webhook_create(name="W", kind="all"), on_payment(transaction_id="W"))
+    follow_up()
     queries_for_the_list()  # the first also notes the token's use
     one = queries_for_the_list()
     for n in range(5):
         store(webhook_create(name=f"W{n}", kind="all"), on_payment(transaction_id=str(n)))
+    follow_up()
     assert queries_for_the_list() == one
 
 

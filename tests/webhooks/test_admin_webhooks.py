@@ -7,9 +7,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.conftest import PASSPHRASE, on_payment, signed
+from tests.conftest import PASSPHRASE, follow_up, keep_ipn, on_payment, signed
 from webhooks.models import Event, Webhook
-from webhooks.services import ipn_store, webhook_create
+from webhooks.services import webhook_create
 
 pytestmark = pytest.mark.django_db
 
@@ -119,15 +119,12 @@ def test_list_shows_health_at_a_glance(staff_client, post_ipn, webhook):
     rejecting = webhook_create(name="Rejecting", kind="all")
     post_ipn(rejecting, signed(on_payment(), "another passphrase"))  # the passphrases differ
     silent = webhook_create(name="Silent", kind="all")
-    ipn_store(
-        webhook=silent,
-        pairs=list(on_payment().items()),
-        signature=Event.Signature.UNSIGNED,
-        sender_ip=None,
-        received=now - timedelta(days=3),
+    keep_ipn(
+        silent, on_payment(), signature=Event.Signature.UNSIGNED, received=now - timedelta(days=3)
     )
     paused = webhook_create(name="Paused", kind="all")
     Webhook.objects.filter(pk=paused.pk).update(active=False)
+    follow_up()
 
     html = staff_client.get(reverse("admin:webhooks_webhook_changelist")).content.decode()
     rows = {

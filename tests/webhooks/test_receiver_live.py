@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 import pytest
 import requests
 
-from tests.conftest import FORM, PASSPHRASE, on_payment, signed
+from tests.conftest import FORM, PASSPHRASE, follow_up, on_payment, signed
 from webhooks.models import Event, RejectedDelivery, Webhook
 from webhooks.services import webhook_create
 
@@ -98,6 +98,7 @@ def test_concurrent_identical_deliveries_make_exactly_one_row(live_server, webho
     assert answers == [(200, "OK")] * threads
     event = Event.objects.get()
     assert event.delivery_count == threads
+    assert follow_up() == 1
     assert Webhook.objects.with_activity().get(pk=webhook.pk).event_count == 1
 
 
@@ -121,4 +122,5 @@ def test_concurrent_distinct_deliveries_are_all_stored(live_server, webhook):
 
     assert answers == ["OK"] * threads
     assert Event.objects.count() == threads
+    assert follow_up() == threads
     assert Webhook.objects.with_activity().get(pk=webhook.pk).event_count == threads

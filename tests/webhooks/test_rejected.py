@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 import pytest
 from django.test import override_settings
 
-from tests.conftest import FORM, on_payment, signed
+from tests.conftest import FORM, follow_up, on_payment, signed
 from webhooks.models import Event, RejectedDelivery, Webhook
 from webhooks.services import delivery_reverify, rejected_prune
 
@@ -178,6 +178,7 @@ def test_junk_does_not_make_a_receiving_webhook_rejecting(client, post_ipn, webh
     junk(client, webhook, 20)  # no signature
     junk(client, webhook, 5, body=b"sha_sign=abc&event=on_payment")  # not Digistore24's form
     junk(client, webhook, 5, body=b"")  # nothing at all
+    follow_up()
     webhook = Webhook.objects.with_activity().get(pk=webhook.pk)
     assert webhook.rejected_count == 30
     assert webhook.status == Webhook.Status.RECEIVING
@@ -186,9 +187,11 @@ def test_junk_does_not_make_a_receiving_webhook_rejecting(client, post_ipn, webh
 def test_a_signed_ipn_that_fails_makes_it_rejecting(post_ipn, webhook):
     """What Digistore24 sends when its passphrase differs from the webhook's."""
     post_ipn(webhook, signed(on_payment()))
+    follow_up()
     real_rejection(post_ipn, webhook)
     webhook = Webhook.objects.with_activity().get(pk=webhook.pk)
     assert webhook.status == Webhook.Status.REJECTING
     post_ipn(webhook, signed(on_payment(order_id="NEXT")))  # the passphrases agree again
+    follow_up()
     webhook = Webhook.objects.with_activity().get(pk=webhook.pk)
     assert webhook.status == Webhook.Status.RECEIVING

@@ -1,10 +1,10 @@
-"""`ipn_received`: queued with each stored event and sent by a worker, never in the request; a
-failing receiver changes nothing for Digistore24 but is recorded on the event."""
+"""`ipn_received`: queued by each stored event's follow-up and sent by a worker, never in the
+request; a failing receiver changes nothing for Digistore24 but is recorded on the event."""
 
 import pytest
 from django_tasks_db.models import DBTaskResult
 
-from tests.conftest import on_payment, run_tasks, signed
+from tests.conftest import follow_up, on_payment, run_tasks, signed
 from webhooks.models import Event
 from webhooks.signals import ipn_received
 
@@ -43,8 +43,10 @@ def test_sent_once_per_stored_event_not_for_redeliveries(post_ipn, webhook, rece
 
 
 @pytest.mark.django_db
-def test_queued_with_the_event(post_ipn, webhook, received):
+def test_queued_by_the_events_follow_up(post_ipn, webhook, received):
     post_ipn(webhook, signed(on_payment()))
+    assert not DBTaskResult.objects.exists()  # the receiver only stores
+    assert follow_up() == 1
     task = DBTaskResult.objects.get()
     assert task.task_path == "webhooks.tasks.notify"
     assert task.args_kwargs["args"] == [Event.objects.get().pk]
@@ -53,6 +55,7 @@ def test_queued_with_the_event(post_ipn, webhook, received):
 @pytest.mark.django_db
 def test_nothing_queued_while_nobody_listens(post_ipn, webhook):
     post_ipn(webhook, signed(on_payment()))
+    assert follow_up() == 1
     assert Event.objects.exists()
     assert not DBTaskResult.objects.exists()
 
@@ -67,6 +70,8 @@ def test_not_sent_for_rejected_deliveries(post_ipn, webhook, received):
 @pytest.mark.django_db
 def test_an_event_pruned_before_the_worker_came_is_skipped(post_ipn, webhook, received):
     post_ipn(webhook, signed(on_payment()))
+    follow_up()
+    assert DBTaskResult.objects.exists()  # queued
     Event.objects.all().delete()
     run_tasks()
     assert received == []
