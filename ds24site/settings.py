@@ -184,6 +184,10 @@ WORKER_NICENESS = env.int("WORKER_NICENESS", default=10)
 # Seconds a task worker waits before it looks again for new events to follow up (roll-ups,
 # forwarding, ipn_received: webhooks/follow_up.py) once it has found none.
 FOLLOW_UP_INTERVAL = env.float("FOLLOW_UP_INTERVAL", default=0.2)
+# While IPNs arrive faster than this many a second, workers put none in the log, for at most
+# FOLLOW_UP_MAX_DEFER seconds: a burst is answered first (webhooks/follow_up.py).
+FOLLOW_UP_DEFER_RATE = env.float("FOLLOW_UP_DEFER_RATE", default=100.0)
+FOLLOW_UP_MAX_DEFER = env.float("FOLLOW_UP_MAX_DEFER", default=60.0)
 # Seconds between sweeps that re-queue deliveries whose worker died mid-attempt.
 DESTINATIONS_SWEEP_INTERVAL = env.float("DESTINATIONS_SWEEP_INTERVAL", default=60.0)
 

@@ -25,14 +25,14 @@ def test_prepared_query_refuses_a_shape_that_depends_on_its_parameters(db):
         query([1, 2])
 
 
-# The receiver's statement (webhooks.services.ipn_store), made afresh so that each test
-# compiles it too.
+# The follow-up's statement (webhooks.services.events_follow_up), made afresh so that each
+# test compiles it too.
 def _store():
     return prepared.CountingInsert(
         Event,
         unique=("webhook", "payload_hash"),
         counter="delivery_count",
-        refreshed=("last_delivered",),
+        latest=("last_delivered",),
         returning=("id", "txid", "delivery_count"),
     )
 
@@ -106,7 +106,10 @@ def test_counting_insert_counts_a_second_call_with_the_same_unique_columns(webho
     }
     assert store(again)[::2] == (event_id, 6)  # the same row, its counter + 1
     stored = Event.objects.get()
-    assert stored.last_delivered == later  # refreshed
+    assert stored.last_delivered == later  # the later of the two
+    earlier = {**first, "last_delivered": first["received"]}
+    assert store(earlier)[::2] == (event_id, 7)
+    assert Event.objects.get().last_delivered == later  # not taken back by an older copy
     assert (stored.signature, stored.payload, stored.received) == (
         first["signature"],
         first["payload"],

@@ -2,9 +2,11 @@
 re-verifying rejections, telling app code about new events (from a worker), creating webhooks,
 registering them in Digistore24."""
 
+import dataclasses
 import ipaddress
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -139,11 +141,21 @@ def events_follow_up(*, limit: int = 50) -> int:
             event._state.adding, event._state.db = False, "default"
             if delivery_count == 1:
                 new.append(event)
-        events_stored.send(sender=Event, events=new)
+        if new:
+            events_stored.send(sender=Event, events=new)
         for event in new:
             event_notify_later(event=event, unless_unheard=True)
         InboundIPN.objects.filter(id__in=taken).delete()
     return len(taken)
+
+
+def inbound_span() -> tuple[int | None, datetime | None]:
+    """The newest waiting InboundIPN's id and when the oldest waiting one was received
+    (None, None when none waits): two reads of the primary key's ends."""
+    waiting = InboundIPN.objects.order_by("id")
+    newest = waiting.values_list("id", flat=True).last()
+    oldest = waiting.values_list("received", flat=True).first()
+    return newest, oldest
 
 
 def _event_values(webhook: Webhook, inbound: InboundIPN) -> dict:
@@ -354,6 +366,10 @@ class TestDelivery:
         return self.answered_ok and self.stored is None
 
 
+# Seconds a test IPN's sender waits for a worker that took it to put it in the event log.
+TEST_EVENT_WAIT = 10
+
+
 def webhook_send_test(*, webhook: Webhook, sample: bool = False) -> TestDelivery:
     """Do what Digistore24's "Test connection" does: sign a connection_test (or, with
     `sample`, a realistic test event of the webhook's kind) with the webhook's passphrase and
@@ -362,24 +378,39 @@ def webhook_send_test(*, webhook: Webhook, sample: bool = False) -> TestDelivery
     params = samples.SAMPLE_FOR_KIND[webhook.kind]() if sample else samples.connection_test()
     params[TEST_NONCE_FIELD] = secrets.token_urlsafe(16)
     url = webhook.get_receive_url()
+    body = samples.signed_body(params, webhook.passphrase)
     try:
         response = requests.post(
             url,
-            data=samples.signed_body(params, webhook.passphrase),
+            data=body,
             headers={"Content-Type": f"{FORM_CONTENT_TYPE}; charset=utf-8"},
             timeout=(3.05, 10),
             allow_redirects=False,  # Digistore24 does not follow them either
         )
     except requests.RequestException as exc:
         return TestDelivery(url=url, event=params["event"], error=_describe(exc))
-    digest = ipn.payload_hash(list(params.items()))
-    return TestDelivery(
-        url=url,
-        event=params["event"],
-        status=response.status_code,
-        body=response.text[:200],
-        stored=Event.objects.filter(webhook=webhook, payload_hash=digest).first(),
+    test = TestDelivery(
+        url=url, event=params["event"], status=response.status_code, body=response.text[:200]
     )
+    if not test.answered_ok:
+        return test
+    return dataclasses.replace(test, stored=_test_event(webhook, params, body))
+
+
+def _test_event(webhook: Webhook, params: dict[str, str], body: bytes) -> Event | None:
+    """The event this server made of a test IPN it answered OK, or None when it holds no such
+    IPN (another server answered). The receiver only kept it: it is put in the log here if no
+    worker has taken it yet, so that the answer does not depend on a worker's timing, or, if
+    a worker is at it, once that worker commits (its row goes with that commit)."""
+    digest = ipn.payload_hash(list(params.items()))
+    kept = InboundIPN.objects.filter(webhook=webhook, body=body)
+    deadline = time.monotonic() + TEST_EVENT_WAIT
+    while True:
+        events_follow_up()
+        event = Event.objects.filter(webhook=webhook, payload_hash=digest).first()
+        if event is not None or not kept.exists() or time.monotonic() > deadline:
+            return event
+        time.sleep(0.05)
 
 
 def _describe(exc: requests.RequestException) -> str:

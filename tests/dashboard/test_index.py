@@ -171,8 +171,8 @@ def seed_events(count: int):
 def test_query_count_does_not_grow_with_events(db, admin_client, events, django_assert_num_queries):
     seed_events(events)
     page(admin_client)  # the session and user are read the same way on every request
-    # Session, user; figures, top products; webhooks, destinations, connections, worker;
-    # Django's "Recent actions".
-    with django_assert_num_queries(9):
+    # Session, user; figures, top products; webhooks, destinations, connections, received
+    # IPNs, worker; Django's "Recent actions".
+    with django_assert_num_queries(10):
         html = page(admin_client)
     assert 'id="dashboard-figures"' in html

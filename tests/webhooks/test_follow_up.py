@@ -130,3 +130,34 @@ def test_the_loop_follows_up_what_is_kept_and_survives_a_failing_receiver(webhoo
     [logged] = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert logged.name == "webhooks.follow_up"
     assert str(logged.exc_info[1]) == "a receiver's bad moment"
+
+
+# --- Standing back from a burst ------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)  # the loop's look replaces connections, as a worker's
+def test_the_loop_stands_back_while_a_burst_arrives_but_not_for_long(webhook, settings):
+    settings.FOLLOW_UP_DEFER_RATE, settings.FOLLOW_UP_MAX_DEFER = 100, 60
+    loop = FollowUpLoop(interval=0.02)
+    assert not loop._standing_back()  # nothing waits
+    keep_ipn(webhook, on_payment(transaction_id="0"))
+    assert not loop._standing_back()  # a first look: no rate yet
+    newest = InboundIPN.objects.latest("id").id
+    for n in range(1, 31):
+        keep_ipn(webhook, on_payment(transaction_id=str(n)))
+    # 30 IPNs in the tenth of a second since the last look: 300 a second.
+    loop._last_look = (time.monotonic() - 0.1, newest)
+    assert loop._standing_back()
+    # 3 IPNs in a second: steady traffic, taken at once.
+    newest = InboundIPN.objects.latest("id").id
+    for n in range(31, 34):
+        keep_ipn(webhook, on_payment(transaction_id=str(n)))
+    loop._last_look = (time.monotonic() - 1, newest)
+    assert not loop._standing_back()
+    # A burst, but the oldest has waited FOLLOW_UP_MAX_DEFER: no longer.
+    newest = InboundIPN.objects.latest("id").id
+    for n in range(34, 64):
+        keep_ipn(webhook, on_payment(transaction_id=str(n)))
+    loop._last_look = (time.monotonic() - 0.1, newest)
+    settings.FOLLOW_UP_MAX_DEFER = 0
+    assert not loop._standing_back()

@@ -11,7 +11,7 @@ from django.contrib.auth.models import Permission, User
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from tests.conftest import PASSPHRASE
+from tests.conftest import PASSPHRASE, follow_up
 from webhooks import samples
 from webhooks.models import Event, RejectedDelivery
 from webhooks.services import webhook_create
@@ -114,6 +114,7 @@ def test_an_identical_earlier_event_does_not_pass_for_this_test(staff_client, ot
         data=samples.signed_body(params, PASSPHRASE),
         content_type="application/x-www-form-urlencoded",
     )
+    follow_up()
     assert post.status_code == 200 and Event.objects.count() == 1
     with override_settings(SITE_URL=other_server):
         [message] = send(staff_client, webhook)
