@@ -128,60 +128,59 @@ def _params(fields, values: dict, connection) -> list:
 class Insert:
     """A plain INSERT of one row of `model`, compiled once per database vendor, without a model
     instance, signals or RETURNING: for rows nobody reads back at once (the receiver's
-    InboundIPN). Values are given by attname, as for CountingInsert."""
+    InboundIPN). Values are given by attname and adapted by each field (get_db_prep_save), as
+    a save would; a field left out gets its default, and one with a db_default the
+    database's."""
+
+    fetch = staticmethod(_nothing)
 
     def __init__(self, model: type[Model]):
         self.model = model
         self._compiled: dict[str, tuple[str, str, list]] = {}
 
-    def _compile(self, connection) -> tuple[str, str, list]:
-        quote = connection.ops.quote_name
-        fields = _stored_fields(self.model)
+    def _sql(self, connection, columns: str, placeholders: str) -> str:
         # Names from the model, quoted by the backend; values are parameters.
-        sql = (
-            f"INSERT INTO {quote(self.model._meta.db_table)} "  # noqa: S608
-            f"({', '.join(quote(field.column) for field in fields)}) "
-            f"VALUES ({', '.join(['%s'] * len(fields))})"
-        )
-        return sql, _native(sql, connection), fields
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        return f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
 
-    def __call__(self, values: dict, using: str = "default") -> None:
+    def __call__(self, values: dict, using: str = "default"):
         connection = connections[using]
         if connection.vendor not in self._compiled:
-            self._compiled[connection.vendor] = self._compile(connection)
+            fields = _stored_fields(self.model)
+            sql = self._sql(
+                connection,
+                ", ".join(connection.ops.quote_name(field.column) for field in fields),
+                ", ".join(["%s"] * len(fields)),
+            )
+            self._compiled[connection.vendor] = (sql, _native(sql, connection), fields)
         sql, native_sql, fields = self._compiled[connection.vendor]
-        _execute(connection, sql, native_sql, _params(fields, values, connection), _nothing)
+        params = _params(fields, values, connection)
+        return _execute(connection, sql, native_sql, params, self.fetch)
 
 
-class CountingInsert:
+class CountingInsert(Insert):
     """One statement that inserts a row, or, when the row's `unique` columns are taken,
     counts the attempt on the row that has them: INSERT … ON CONFLICT (unique) DO UPDATE SET
     `counter` = `counter` + 1 and each of the `latest` columns to the later of its value and
     the new one, RETURNING the `returning` columns of the row inserted or counted. Exactly
     once, in one statement, whatever runs concurrently, without a failed INSERT and a second
-    statement.
-
-    The SQL comes from the model's fields, once per database vendor. Values are given by
-    attname and adapted by each field (get_db_prep_save), as a save would; a field left out
-    gets its default, and one with a db_default the database's. No signals are sent and no
-    model instance is made: callers that need those use the ORM.
+    statement. Values as for Insert.
     """
 
+    fetch = staticmethod(_fetchone)
+
     def __init__(self, model: type[Model], *, unique, counter, latest, returning):
-        self.model = model
+        super().__init__(model)
         self.unique, self.counter = tuple(unique), counter
         self.latest, self.returning = tuple(latest), tuple(returning)
-        self._compiled: dict[str, tuple[str, str, list]] = {}
 
-    def _compile(self, connection) -> tuple[str, str, list]:
-        quote = connection.ops.quote_name
+    def _sql(self, connection, columns: str, placeholders: str) -> str:
         meta = self.model._meta
-        table = quote(meta.db_table)
-        fields = _stored_fields(self.model)
+        table = connection.ops.quote_name(meta.db_table)
         later = "MAX" if connection.vendor == "sqlite" else "GREATEST"
 
         def column(name):
-            return quote(meta.get_field(name).column)
+            return connection.ops.quote_name(meta.get_field(name).column)
 
         counter = column(self.counter)
         updates = [f"{counter} = {table}.{counter} + 1"]
@@ -189,20 +188,9 @@ class CountingInsert:
             f"{column(name)} = {later}({table}.{column(name)}, excluded.{column(name)})"
             for name in self.latest
         ]
-        # Names from the model, quoted by the backend; values are parameters.
-        sql = (
-            f"INSERT INTO {table} ({', '.join(quote(field.column) for field in fields)}) "  # noqa: S608
-            f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        return (
+            f"{super()._sql(connection, columns, placeholders)} "
             f"ON CONFLICT ({', '.join(map(column, self.unique))}) "
             f"DO UPDATE SET {', '.join(updates)} "
             f"RETURNING {', '.join(map(column, self.returning))}"
         )
-        return sql, _native(sql, connection), fields
-
-    def __call__(self, values: dict, using: str = "default") -> tuple:
-        connection = connections[using]
-        if connection.vendor not in self._compiled:
-            self._compiled[connection.vendor] = self._compile(connection)
-        sql, native_sql, fields = self._compiled[connection.vendor]
-        params = _params(fields, values, connection)
-        return _execute(connection, sql, native_sql, params, _fetchone)

@@ -1,9 +1,12 @@
 import io
+import re
+import time
 from urllib.parse import urlencode
 
 import hypothesis
 import pytest
 from django.db import connection
+from django.test import Client
 
 from webhooks import signing
 from webhooks.services import webhook_create
@@ -98,6 +101,16 @@ def follow_up() -> int:
     return taken
 
 
+def wait_for(condition, what: str, timeout: float = 60):
+    """Poll until `condition()` holds; fail (not assert a duration) if it never does."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.02)
+    pytest.fail(f"gave up waiting for {what}")
+
+
 def keep_ipn(webhook, params, *, signature="verified", sender_ip=None, received=None) -> None:
     """Keep `params` as the receiver keeps a delivery it verified (webhooks.services.ipn_store,
     the form as Digistore24 encodes it); in the event log after follow_up()."""
@@ -119,18 +132,41 @@ def event_of(webhook, params):
     ).first()
 
 
+class FollowingClient(Client):
+    """Django's test client, which after a request to a receive URL lets a worker's follow-up
+    run (follow_up), as `serve` does within a second: what the receiver kept is then in the
+    event log. `follow = False` leaves it to the test (to look at what the receiver alone did)."""
+
+    follow = True
+
+    def request(self, **request):
+        response = super().request(**request)
+        if self.follow and RECEIVE_URL.match(request.get("PATH_INFO", "")):
+            follow_up()
+        return response
+
+
+RECEIVE_URL = re.compile(r"/ipn/")
+
+
+@pytest.fixture
+def client():
+    return FollowingClient()
+
+
 @pytest.fixture
 def post_ipn(client):
-    """POST form-encoded params to a webhook's receive URL through the Django test client,
-    then let a worker's follow-up run (follow_up), so that what the receiver kept is in the
-    event log; `follow=False` leaves it to the test."""
+    """POST form-encoded params to a webhook's receive URL through the test client, which
+    then lets a worker's follow-up run (FollowingClient); `follow=False` leaves it to the
+    test."""
 
     def post(webhook, params, *, follow=True, **extra):
         path = webhook.get_receive_url().removeprefix("https://ds24.example.com")
-        response = client.post(path, data=urlencode(params), content_type=FORM, **extra)
-        if follow:
-            follow_up()
-        return response
+        client.follow = follow
+        try:
+            return client.post(path, data=urlencode(params), content_type=FORM, **extra)
+        finally:
+            client.follow = True
 
     return post
 

@@ -126,7 +126,16 @@ def events_follow_up(*, limit: int = 50) -> int:
     if not inbound:
         return 0
     webhooks = Webhook.objects.in_bulk({row.webhook_id for row in inbound})
-    events = {row.id: Event(**_event_values(webhooks[row.webhook_id], row)) for row in inbound}
+    events = {}
+    for row in inbound:
+        if row.webhook_id not in webhooks:
+            continue  # deleted meanwhile: its IPNs go with it (CASCADE)
+        try:
+            events[row.id] = Event(**_event_values(webhooks[row.webhook_id], row))
+        except Exception:
+            # It was verified, so this is a bug: the row stays (nothing acknowledged is
+            # dropped), the rest of the log goes on, and the dashboard shows it waiting.
+            logger.exception("inbound IPN %s cannot be put in the event log", row.id)
     with transaction.atomic():
         taken = list(
             InboundIPN.objects.select_for_update(skip_locked=True)

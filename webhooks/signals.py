@@ -7,12 +7,11 @@ from django.dispatch import Signal
 # answer to Digistore24; its error is logged and recorded in `event.signal_error`.
 ipn_received = Signal()
 
-# Sent by a worker (webhooks.services.events_follow_up) for new events soon after they are
-# stored, in batches: `events` is a list of webhooks.models.Event, oldest first, without their
-# payload loaded. Never for a redelivery of the same payload. Sent inside the transaction that
-# marks the events' follow-up done, for receivers that write in the same database (the
-# dashboard's roll-ups, forwarding's deliveries): what they write commits with that mark, so
-# each event's follow-up is written exactly once, and a receiver that raises leaves the events
-# to be followed up again. Receivers must not do I/O outside the database: the batch's
-# transaction waits for them.
+# Sent by a worker (webhooks.services.events_follow_up) for new events, in batches, inside
+# the transaction that puts them in the event log (about a second after Digistore24's IPN was
+# answered): `events` is a list of webhooks.models.Event, oldest first. Never for a redelivery
+# of the same payload. For receivers that write in the same database (the dashboard's roll-ups,
+# forwarding's deliveries): what they write commits with the events, so it is written exactly
+# once, and a receiver that raises leaves the batch's IPNs waiting to be taken again.
+# Receivers must not do I/O outside the database: the batch's transaction waits for them.
 events_stored = Signal()

@@ -17,7 +17,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from tests.conftest import FORM, on_payment, signed
+from tests.conftest import FORM, follow_up, on_payment, signed
 from tests.forwarding.test_workers import database_url, wait_for
 from webhooks.models import Event
 
@@ -167,6 +167,7 @@ def test_slow_clients_neither_starve_the_server_nor_keep_their_connections(gunic
     assert all(trickler.closed.is_set() for trickler in slow), "a slow client was never cut off"
     assert all(trickler.answer == b"" for trickler in heads)
     assert all(trickler.answer.startswith(b"HTTP/1.1 408 ") for trickler in bodies)
+    follow_up()
     assert Event.objects.count() == 5
     log = server.log_text()
     assert log.count(f"request head not received within {seconds} s") == 8
@@ -248,6 +249,7 @@ def test_the_server_reads_the_body_before_the_application(gunicorn, webhook):
     answer = exchange(server.port, f"{head}Content-Length: 100000000\r\n\r\n".encode())
     assert answer.startswith(b"HTTP/1.1 413 ")
     assert answer.endswith(b"\r\n\r\nERROR: body larger than 2621440 bytes\n")
+    follow_up()
     assert Event.objects.count() == 1
 
 

@@ -5,7 +5,7 @@ are honoured."""
 import pytest
 
 from ds24standin.server import StandIn
-from tests.conftest import FULL_KEY, PASSPHRASE
+from tests.conftest import FULL_KEY, PASSPHRASE, follow_up
 from tests.ds24standin.conftest import error, ok, payment_of
 from webhooks import signing
 from webhooks.models import Event
@@ -273,6 +273,7 @@ def test_the_app_receiver_accepts_the_stand_ins_refund(standin, live_server):
     ]
     [delivery] = standin.wait_for_deliveries()
     assert (delivery.status, delivery.body) == (200, "OK")
+    follow_up()
     event = Event.objects.get()
     assert (event.event, event.order_id, event.transaction_id, event.signature) == (
         "on_refund",

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -16,7 +15,7 @@ from django.db import connection, connections
 from django_tasks_db.management.commands.db_worker import Worker
 
 from forwarding.models import Attempt, Delivery, Destination
-from tests.conftest import follow_up, keep_ipn, on_payment, signed
+from tests.conftest import follow_up, keep_ipn, on_payment, signed, wait_for
 from webhooks.follow_up import FollowUpLoop
 from webhooks.models import Event
 from webhooks.signals import ipn_received
@@ -62,16 +61,6 @@ def workers():
         if process.poll() is None:
             process.kill()
         process.wait(timeout=30)
-
-
-def wait_for(condition, what: str, timeout: float = 60):
-    """Poll until `condition()` holds; fail (not assert a duration) if it never does."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    pytest.fail(f"gave up waiting for {what}")
 
 
 def test_a_killed_workers_delivery_is_sent_by_another_worker(post_ipn, webhook, receiver, workers):

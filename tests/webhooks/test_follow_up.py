@@ -7,9 +7,10 @@ import logging
 import time
 
 import pytest
+from django.utils import timezone
 
 from dashboard.models import DailyTotal
-from tests.conftest import event_of, keep_ipn, on_payment
+from tests.conftest import event_of, keep_ipn, on_payment, wait_for
 from webhooks.follow_up import FollowUpLoop
 from webhooks.models import Event, InboundIPN
 from webhooks.services import events_follow_up
@@ -84,16 +85,6 @@ def test_a_failing_follow_up_writes_nothing_and_leaves_the_ipns_waiting(webhook)
 # --- The worker's loop ---------------------------------------------------------------------------
 
 
-def wait_for(condition, what: str, timeout: float = 30):
-    """Poll until `condition()` holds; fail (not assert a duration) if it never does."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.02)
-    pytest.fail(f"gave up waiting for {what}")
-
-
 def counted() -> int:
     return sum(DailyTotal.objects.values_list("count", flat=True))
 
@@ -161,3 +152,17 @@ def test_the_loop_stands_back_while_a_burst_arrives_but_not_for_long(webhook, se
     loop._last_look = (time.monotonic() - 0.1, newest)
     settings.FOLLOW_UP_MAX_DEFER = 0
     assert not loop._standing_back()
+
+
+@pytest.mark.django_db
+def test_an_ipn_that_cannot_be_logged_waits_without_holding_up_the_rest(webhook, caplog):
+    """Only a bug could make a verified IPN unparseable; it is kept, logged, and shown as
+    waiting (dashboard), and the IPNs after it go into the log."""
+    broken = InboundIPN.objects.create(
+        webhook=webhook, body=b"a=1&a=2", signature="verified", received=timezone.now()
+    )
+    keep_ipn(webhook, on_payment())
+    assert events_follow_up() == 1
+    assert list(InboundIPN.objects.values_list("id", flat=True)) == [broken.id]
+    assert Event.objects.get().order_id == "ABC123XY"
+    assert f"inbound IPN {broken.id} cannot be put in the event log" in caplog.text

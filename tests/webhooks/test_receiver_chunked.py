@@ -16,7 +16,7 @@ import pytest
 from django.test import override_settings
 
 from ds24site.wsgi import application
-from tests.conftest import FORM, on_payment, signed
+from tests.conftest import FORM, follow_up, on_payment, signed
 from tests.forwarding.test_workers import database_url, wait_for
 from webhooks.models import Event, RejectedDelivery
 
@@ -77,6 +77,7 @@ def post_chunked(port: int, path: str, data: bytes) -> tuple[int, bytes]:
 
 def test_a_chunked_ipn_through_gunicorn_is_stored(gunicorn, webhook):
     assert post_chunked(gunicorn, path_of(webhook), body()) == (200, b"OK")
+    follow_up()
     assert Event.objects.get().order_id == "ABC123XY"
 
 
@@ -127,6 +128,7 @@ def call_terminated(path: str, data: bytes, stream=io.BytesIO) -> tuple[str, byt
 @pytest.mark.parametrize("stream", [io.BytesIO, Trickle])
 def test_a_terminated_body_without_content_length_is_read(webhook, stream):
     assert call_terminated(path_of(webhook), body(), stream) == ("200 OK", b"OK")
+    follow_up()
     assert Event.objects.get().sender_ip == "192.0.2.1"
 
 

@@ -19,6 +19,7 @@ from tests.conftest import (
     FULLWIDTH,
     PASSPHRASE,
     READ_ONLY_KEY,
+    follow_up,
     in_digits,
 )
 from webhooks import ipn
@@ -120,6 +121,7 @@ def test_register_then_the_standins_ipns_arrive_as_events(standin, connection, p
     refund_id = refund(connection)
     [delivery] = standin.wait_for_deliveries()
     assert (delivery.event, delivery.status, delivery.body) == ("on_refund", 200, "OK")
+    follow_up()
     event = Event.objects.get(webhook=payments)
     assert (event.event, event.transaction_id, event.scope, event.signature) == (
         "on_refund",
@@ -171,6 +173,7 @@ def test_a_passphrase_generated_by_digistore24_is_stored_and_verifies(
     refund(connection)
     [delivery] = standin.wait_for_deliveries()
     assert delivery.ok
+    follow_up()
     assert Event.objects.get().signature == Event.Signature.VERIFIED
 
 
