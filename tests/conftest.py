@@ -141,7 +141,12 @@ class FollowingClient(Client):
 
     def request(self, **request):
         response = super().request(**request)
-        if self.follow and RECEIVE_URL.match(request.get("PATH_INFO", "")):
+        # Only an OK can have kept something (and a broken database can take nothing).
+        if (
+            self.follow
+            and response.status_code == 200
+            and RECEIVE_URL.match(request.get("PATH_INFO", ""))
+        ):
             follow_up()
         return response
 

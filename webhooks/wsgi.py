@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.handlers.exception import response_for_exception
 from django.core.handlers.wsgi import WSGIRequest
 from django.db import connection
+from django.utils.log import log_response
 
 from ds24site.middleware import believe_trusted_proxies
 from webhooks import views
@@ -58,6 +59,11 @@ def _receive(environ, token: str):
     request = WSGIRequest(environ)
     try:
         request.get_host()  # DisallowedHost: 400, as CommonMiddleware would answer
-        return views.receive(request, token)
+        response = views.receive(request, token)
     except Exception as exc:
-        return response_for_exception(request, exc)
+        return response_for_exception(request, exc)  # logged there
+    if response.status_code >= 400:  # logged as Django's handler logs them (django.request)
+        log_response(
+            "%s: %s", response.reason_phrase, request.path, response=response, request=request
+        )
+    return response

@@ -92,7 +92,6 @@ def test_list_query_count_does_not_grow_with_destinations(
     for n in range(6):
         Destination.objects.create(name=f"D{n}", url=f"https://d{n}.example.com/")
     post_ipn(webhook, signed(on_payment()))
-    assert follow_up() == 1  # a delivery to each
     with django_assert_max_num_queries(8):
         assert forwarding_staff.get(reverse(CHANGELIST)).status_code == 200
 
@@ -234,7 +233,6 @@ def test_replay_sends_missed_and_failed_events_in_the_range(
     Destination.objects.filter(pk=destination.pk).update(active=False)
     for n in range(2):
         post_ipn(webhook, signed(on_payment(order_id=f"MISSED{n}", transaction_id=f"m{n}")))
-    assert follow_up() == 2  # routed while it was off: nowhere
     Destination.objects.filter(pk=destination.pk).update(active=True)
     failed, succeeded, outside = deliveries(
         destination, post_ipn, webhook, ["failed", "succeeded", "failed"]

@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.conftest import on_payment, signed
+from tests.conftest import follow_up, on_payment, signed
 from webhooks.models import Event, RejectedDelivery
 
 pytestmark = pytest.mark.django_db
@@ -34,8 +34,9 @@ def test_reverify_action_turns_fixed_deliveries_into_events(staff_client, post_i
         follow=True,
     )
     html = response.content.decode()
-    assert "1 deliveries now verify and are stored as events." in html
+    assert "1 deliveries now verify and are received" in html
     assert "1 still rejected: invalid sha signature." in html
+    follow_up()
     assert Event.objects.get().transaction_id == "987654"
     assert RejectedDelivery.objects.count() == 1
 

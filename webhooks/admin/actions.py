@@ -48,7 +48,9 @@ def reverify(modeladmin, request, queryset):
             still_failing[str(rejection)] = still_failing.get(str(rejection), 0) + 1
     if stored:
         modeladmin.message_user(
-            request, f"{stored} deliveries now verify and are stored as events."
+            request,
+            f"{stored} deliveries now verify and are received: a worker puts them in the "
+            "event log within a second or two.",
         )
     for reason, count in still_failing.items():
         modeladmin.message_user(request, f"{count} still rejected: {reason}.", messages.WARNING)
