@@ -202,6 +202,8 @@ def test_an_event_pruned_while_its_page_is_read_is_left_out(api_get, webhook, mo
     assert [e["order_id"] for e in api_get(page["next"]).json()["results"]] == ["O2", "O0"]
 
 
+# Committed data: on PostgreSQL, follow waits for the writing transaction to commit.
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("action", ["list", "follow"])
 def test_a_page_is_freed_once_sent_without_the_collector(webhook, api_token, action):
     """No reference cycle holds a page's events or its answer: they are freed as soon as they

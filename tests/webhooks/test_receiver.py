@@ -485,8 +485,9 @@ def short_lock_timeout():
 
 @pytest.fixture
 def lock_event_table():
-    """Take a write lock on the event table from a second, independent connection; returns
-    the function that releases it."""
+    """Take a write lock on what the receiver writes (SQLite: the database; PostgreSQL: the
+    inbound IPN table) from a second, independent connection; returns the function that
+    releases it."""
     other = connections.create_connection("default")
     other.connect()
     raw = other.connection
@@ -495,7 +496,7 @@ def lock_event_table():
         lock = "BEGIN EXCLUSIVE"
     else:
         raw.autocommit = False
-        lock = "LOCK TABLE webhooks_event IN ACCESS EXCLUSIVE MODE"
+        lock = "LOCK TABLE webhooks_inboundipn IN ACCESS EXCLUSIVE MODE"  # what the receiver writes
 
     def take():
         raw.execute(lock)
