@@ -71,6 +71,7 @@ def gunicorn(tmp_path):
             env=environ,
             stdout=(logs / "access.log").open("w"),
             stderr=(logs / "error.log").open("w"),
+            start_new_session=True,  # its workers in its group, so a kill takes them too
         )
         started.append(process)
         server = Server(process, port, logs)
@@ -98,8 +99,10 @@ def gunicorn(tmp_path):
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             # A worker thread still inside a request's deadline can hold the quick shutdown
-            # up to gunicorn's graceful_timeout; what the test checked is done.
-            process.kill()
+            # up to gunicorn's graceful_timeout; what the test checked is done. The whole
+            # group: workers whose arbiter is killed were left running, holding the test
+            # database (PostgreSQL's test database could then not be made again).
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
 
 
