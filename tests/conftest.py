@@ -101,6 +101,23 @@ def follow_up() -> int:
     return taken
 
 
+def wsgi_environ(path, body=b"", *, method="POST", content_type=FORM, **extra) -> dict:
+    """A WSGI environ as gunicorn hands the application a request to `path` on testserver."""
+    return {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "testserver",
+        "CONTENT_TYPE": content_type,
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": io.StringIO(),
+        **extra,
+    }
+
+
 def wait_for(condition, what: str, timeout: float = 60):
     """Poll until `condition()` holds; fail (not assert a duration) if it never does."""
     deadline = time.monotonic() + timeout

@@ -2,7 +2,6 @@
 Content-Type Django cannot build a request from, or whose charset no text can be read in, is
 a 4xx with a message on every path, never a 500."""
 
-import io
 import json
 
 import pytest
@@ -10,6 +9,7 @@ from django.contrib.auth.models import User
 
 from api.models import ApiToken
 from ds24site.wsgi import application
+from tests.conftest import wsgi_environ
 from webhooks.models import RejectedDelivery
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the real handler closes connections
@@ -29,19 +29,7 @@ def call(path, content_type, body=b"x=1", **headers):
     def start_response(status, response_headers):
         seen["status"], seen["headers"] = status, dict(response_headers)
 
-    environ = {
-        "REQUEST_METHOD": "POST",
-        "PATH_INFO": path,
-        "SERVER_NAME": "testserver",
-        "SERVER_PORT": "80",
-        "HTTP_HOST": "testserver",
-        "CONTENT_TYPE": content_type,
-        "CONTENT_LENGTH": str(len(body)),
-        "wsgi.input": io.BytesIO(body),
-        "wsgi.url_scheme": "http",
-        "wsgi.errors": io.StringIO(),
-        **headers,
-    }
+    environ = wsgi_environ(path, body, content_type=content_type, **headers)
     content = b"".join(application(environ, start_response))
     return seen["status"], seen["headers"]["Content-Type"], content
 

@@ -3,14 +3,13 @@ application: the same answers as through Django's middleware and URL conf, since
 the same view, plus what the skipped middleware still has to do (host check, trusted proxies,
 HTTPS redirect, an unexpected exception answered as Django answers it)."""
 
-import io
 from urllib.parse import urlencode
 
 import pytest
 from django.core.wsgi import get_wsgi_application
 
 from ds24site.wsgi import application
-from tests.conftest import FORM, follow_up, on_payment, signed
+from tests.conftest import FORM, follow_up, on_payment, signed, wsgi_environ
 from webhooks import services
 from webhooks.models import Event, InboundIPN, RejectedDelivery
 from webhooks.wsgi import receiver_first
@@ -24,21 +23,9 @@ def call(path, body=b"", method="POST", query="", app=application, **extra):
     def start_response(status, headers):
         seen["status"], seen["headers"] = status, dict(headers)
 
-    environ = {
-        "REQUEST_METHOD": method,
-        "PATH_INFO": path,
-        "QUERY_STRING": query,
-        "SERVER_NAME": "testserver",
-        "SERVER_PORT": "80",
-        "HTTP_HOST": "testserver",
-        "REMOTE_ADDR": "203.0.113.9",
-        "CONTENT_TYPE": FORM,
-        "CONTENT_LENGTH": str(len(body)),
-        "wsgi.input": io.BytesIO(body),
-        "wsgi.url_scheme": "http",
-        "wsgi.errors": io.StringIO(),
-        **extra,
-    }
+    environ = wsgi_environ(
+        path, body, method=method, QUERY_STRING=query, REMOTE_ADDR="203.0.113.9", **extra
+    )
     content = b"".join(app(environ, start_response))
     return int(seen["status"].split()[0]), seen["headers"], content
 
