@@ -218,6 +218,31 @@ def test_clients_trickling_after_their_answer_do_not_stall_the_worker(gunicorn, 
     assert all(lingerer.closed.is_set() for lingerer in lingering)
 
 
+def test_a_thread_serves_a_connection_s_next_requests_but_not_an_idle_one(gunicorn, webhook):
+    """A pool thread serves a kept-alive connection's next request itself when it follows at
+    once (ds24site.server.DeadlineWorker.handle); a connection that goes quiet is handed
+    back to the poller after KEEPALIVE_LINGER, so with a single thread another client is
+    still served while the first keeps its connection open, and the first is served again."""
+    server = gunicorn(WEB_CONCURRENCY="1", WEB_THREADS="1")
+    path = receive_path(webhook)
+    kept = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    try:
+        for n in range(3):  # one after the other on the one connection
+            kept.request("POST", path, body=urlencode(signed(on_payment(order_id=f"KEPT{n}"))),
+                         headers={"Content-Type": FORM})  # fmt: skip
+            response = kept.getresponse()
+            assert (response.status, response.read()) == (200, b"OK")
+        # The kept connection is idle now, and open: another client gets the one thread.
+        status, text = server.post(path, signed(on_payment(order_id="OTHER")), timeout=3)
+        assert (status, text) == (200, b"OK")
+        kept.request("POST", path, body=urlencode(signed(on_payment(order_id="KEPT3"))),
+                     headers={"Content-Type": FORM})  # fmt: skip
+        response = kept.getresponse()
+        assert (response.status, response.read()) == (200, b"OK")
+    finally:
+        kept.close()
+
+
 def exchange(port: int, data: bytes, then: bytes = b"") -> bytes:
     """Send `data` (a request asking for `Connection: close`); once an interim `100 Continue`
     arrives, send `then`; everything the server sent until it closed."""
