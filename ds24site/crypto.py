@@ -141,6 +141,12 @@ def reveal_value(value):
     return value.reveal() if isinstance(value, Sealed) else value
 
 
+def stored_text(instance, name: str):
+    """A loaded row's secret as the database holds it (its ciphertext), before it is revealed."""
+    value = instance.__dict__[instance._meta.get_field(name).attname]
+    return value.token if isinstance(value, Sealed) else value
+
+
 def reveal(instance, *names: str) -> None:
     """Decrypt these secrets of a loaded row now, so that a DecryptionError surfaces here, where
     the caller handles it, rather than at the first use further on."""

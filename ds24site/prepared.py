@@ -61,6 +61,10 @@ def _nothing(cursor):
     return None
 
 
+def _rowcount(cursor):
+    return cursor.rowcount
+
+
 class PreparedQuery:
     """`build(*params)`'s SQL, compiled on first use, then only executed: model instances as
     the queryset would give them (the same columns, the same converters, Model.from_db), in a
@@ -138,24 +142,60 @@ class Insert:
         self.model = model
         self._compiled: dict[str, tuple[str, str, list]] = {}
 
-    def _sql(self, connection, columns: str, placeholders: str) -> str:
+    def _sql(self, connection, columns: str, fields) -> str:
         # Names from the model, quoted by the backend; values are parameters.
         table = connection.ops.quote_name(self.model._meta.db_table)
+        placeholders = ", ".join(["%s"] * len(fields))
         return f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
 
     def __call__(self, values: dict, using: str = "default"):
+        return self._run(values, [], using)
+
+    def _run(self, values: dict, more_params: list, using: str):
+        """Execute with the values' parameters, then `more_params` (a subclass's SQL may take
+        more after them)."""
         connection = connections[using]
         if connection.vendor not in self._compiled:
             fields = _stored_fields(self.model)
-            sql = self._sql(
-                connection,
-                ", ".join(connection.ops.quote_name(field.column) for field in fields),
-                ", ".join(["%s"] * len(fields)),
-            )
+            columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+            sql = self._sql(connection, columns, fields)
             self._compiled[connection.vendor] = (sql, _native(sql, connection), fields)
         sql, native_sql, fields = self._compiled[connection.vendor]
-        params = _params(fields, values, connection)
+        params = _params(fields, values, connection) + more_params
         return _execute(connection, sql, native_sql, params, self.fetch)
+
+
+class InsertIfRow(Insert):
+    """An INSERT of one row of `model` that happens only while the row of `row_of` that
+    `matching` names still has those values in the `match` columns, checked in the same
+    statement (INSERT … SELECT … FROM row_of WHERE …); returns how many rows went in, 1 or 0.
+    `matching` holds the values as the database holds them (a secret's ciphertext, say): they
+    are not adapted again. Values as for Insert."""
+
+    fetch = staticmethod(_rowcount)
+
+    def __init__(self, model: type[Model], *, row_of: type[Model], match):
+        super().__init__(model)
+        self.row_of, self.match = row_of, tuple(match)
+
+    def _sql(self, connection, columns: str, fields) -> str:
+        quote = connection.ops.quote_name
+        table = quote(self.model._meta.db_table)
+        # Selected, a parameter has no column to take its type from: PostgreSQL would read a
+        # text literal as text, which it does not assign to inet or bytea columns unasked.
+        if connection.vendor == "postgresql":
+            placeholders = [f"%s::{field.cast_db_type(connection)}" for field in fields]
+        else:
+            placeholders = ["%s"] * len(fields)
+        row_of = self.row_of._meta
+        conditions = [f"{quote(row_of.get_field(name).column)} = %s" for name in self.match]
+        return (
+            f"INSERT INTO {table} ({columns}) SELECT {', '.join(placeholders)} "  # noqa: S608
+            f"FROM {quote(row_of.db_table)} WHERE {' AND '.join(conditions)}"
+        )
+
+    def __call__(self, values: dict, matching: dict, using: str = "default") -> int:
+        return self._run(values, [matching[name] for name in self.match], using)
 
 
 class CountingInsert(Insert):
@@ -174,7 +214,7 @@ class CountingInsert(Insert):
         self.unique, self.counter = tuple(unique), counter
         self.latest, self.returning = tuple(latest), tuple(returning)
 
-    def _sql(self, connection, columns: str, placeholders: str) -> str:
+    def _sql(self, connection, columns: str, fields) -> str:
         meta = self.model._meta
         table = connection.ops.quote_name(meta.db_table)
         later = "MAX" if connection.vendor == "sqlite" else "GREATEST"
@@ -189,7 +229,7 @@ class CountingInsert(Insert):
             for name in self.latest
         ]
         return (
-            f"{super()._sql(connection, columns, placeholders)} "
+            f"{super()._sql(connection, columns, fields)} "
             f"ON CONFLICT ({', '.join(map(column, self.unique))}) "
             f"DO UPDATE SET {', '.join(updates)} "
             f"RETURNING {', '.join(map(column, self.returning))}"

@@ -18,9 +18,8 @@ from django.utils.functional import cached_property
 # the roll-up that the dashboard's events_stored receiver writes in every event's follow-up is
 # also where a webhook's activity is read from, so that the receiver writes nothing more.
 from dashboard.models import WebhookTotal
-from ds24site.crypto import EncryptedTextField, reveal, reveal_value
+from ds24site.crypto import EncryptedTextField, reveal_value
 from ds24site.db import CurrentTransactionId  # (and registers the `__prefix` lookup)
-from ds24site.prepared import PreparedQuery
 from webhooks import ipn
 from webhooks.signing import SIGNATURE_KEYS
 
@@ -66,19 +65,6 @@ PRODUCT_IDS = re.compile(r"[0-9]+(,[0-9]+)*")  # ASCII: `\d` takes any script's 
 
 
 class WebhookQuerySet(models.QuerySet):
-    def for_token(self, token: str):
-        """The webhook a receive URL points at, or None (also for a regenerated-away token).
-        Any webhook, whatever this queryset filters: it is the receiver's lookup, compiled
-        once (ds24site.prepared) because it runs for every delivery.
-
-        It decrypts the passphrase, which the receiver verifies every delivery with, so that a
-        DecryptionError (a lost FIELD_ENCRYPTION_KEY) is raised where the receiver answers 503
-        for it, before anything is read or stored."""
-        webhook = next(iter(_webhook_by_token(token)), None)
-        if webhook is not None:
-            reveal(webhook, "passphrase")
-        return webhook
-
     def with_activity(self):
         """Webhooks with `event_count` (events stored, redeliveries not counted) and
         `last_received` (when the newest of them was received, None before the first), from
@@ -618,6 +604,3 @@ class RejectedDelivery(models.Model):
 
     def __str__(self):
         return f"{self.status_code} {self.reason}"
-
-
-_webhook_by_token = PreparedQuery(lambda token: Webhook.objects.filter(token=token))

@@ -23,7 +23,7 @@ from connections.models import Connection
 from connections.services import connection_call
 from ds24site import prepared
 from ds24site.db import writer_turn
-from webhooks import ipn, rejected_log, samples, signing, tasks
+from webhooks import ipn, receiving, rejected_log, samples, signing, tasks
 from webhooks.models import Event, InboundIPN, RejectedDelivery, Webhook, new_domain_id
 from webhooks.signals import events_stored, ipn_received
 
@@ -80,10 +80,15 @@ def ipn_store(
     signature: str,
     sender_ip: str | None,
     received: datetime | None = None,
-) -> None:
+    remembered: receiving.Remembered | None = None,
+) -> bool:
     """Keep a verified IPN (`body`, the form as received: a POST's body or a GET's query
     string, which ipn_verify accepted) for the event log, in one small INSERT. Raises
-    DatabaseError when it could not be kept; once this returns, the IPN is committed.
+    DatabaseError when it could not be kept; once this returns True, the IPN is committed.
+
+    Judged with a `remembered` webhook (receiving.recall's), it is kept only while the
+    webhook's row is still as remembered, in the same statement; False when it is not, and
+    nothing was written.
 
     A task worker then makes the event of it, or counts it as a redelivery of one, and does
     the rest (events_follow_up), usually within a second; the answer to Digistore24 waits for
@@ -97,7 +102,10 @@ def ipn_store(
         "received": received or timezone.now(),
     }
     with writer_turn(connection):
+        if remembered is not None:
+            return receiving.keep_if_unchanged(remembered, values)
         _keep_inbound(values)
+        return True
 
 
 _keep_inbound = prepared.Insert(InboundIPN)

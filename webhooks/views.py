@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from ds24site.crypto import DecryptionError
-from webhooks.models import Webhook
+from webhooks import receiving
 from webhooks.services import Rejection, delivery_reject, ipn_store, ipn_verify
 from webhooks.signing import SIGNATURE_KEYS
 
@@ -33,6 +33,19 @@ def _sender_ip(request) -> str | None:
         return str(ipaddress.ip_address(address))
     except ValueError:
         return None
+
+
+def _delivery(request) -> tuple[bytes, str]:
+    """What a delivery carries (a POST's body or a GET's query string), up to one byte past
+    IPN_MAX_BODY_BYTES (enough to tell it is too large without reading the rest), and what
+    it is called in an error. The body is read once and kept on the request: a delivery
+    judged with a remembered webhook may be judged again afresh."""
+    if request.method != "POST":
+        # WSGI hands over the query string's raw bytes as Latin-1 (PEP 3333).
+        return request.META.get("QUERY_STRING", "").encode("latin-1"), "query string"
+    if not hasattr(request, "_ipn_body"):
+        request._ipn_body = _read_body(request, settings.IPN_MAX_BODY_BYTES + 1)
+    return request._ipn_body, "body"
 
 
 def _read_body(request, size: int) -> bytes:
@@ -68,7 +81,10 @@ def receive(request, token):
     RejectedDelivery for the vendor to see.
 
     Gunicorn hands receive URLs to this view directly, past Django's middleware
-    (webhooks/wsgi.py); the URL conf routes them here too (the test client's way).
+    (webhooks/wsgi.py); the URL conf routes them here too (the test client's way). A POST
+    to a webhook this process loaded before is verified with it as remembered and kept only
+    while its row is unchanged, in the same statement (webhooks/receiving.py); any other
+    outcome is judged afresh, so every row below holds as if nothing were remembered.
 
     A delivery is a POST, or a GET whose query string carries `event` or `sha_sign` (a
     "Generic" connection's postback). A GET's query string is judged and stored exactly as a
@@ -111,8 +127,11 @@ def receive(request, token):
         response = _text("ERROR: method not allowed", 405)
         response["Allow"] = "GET, HEAD, POST"
         return response
+    remembered = receiving.recall(token)
+    if remembered is not None and request.method == "POST" and _kept(request, remembered):
+        return _text("OK")
     try:
-        webhook = Webhook.objects.for_token(token)
+        webhook = receiving.load(token)
     except (DatabaseError, DecryptionError, ImproperlyConfigured):
         # The database is down, or FIELD_ENCRYPTION_KEY lost the key of a stored passphrase:
         # either way nothing can be verified or stored now, and Digistore24 should retry.
@@ -135,12 +154,7 @@ def receive(request, token):
     sender_ip = _sender_ip(request)
     content_type = request.META.get("CONTENT_TYPE", "")
     limit = settings.IPN_MAX_BODY_BYTES
-    if request.method == "POST":
-        # One byte past the limit tells "too large" without reading (or storing) the rest.
-        body, what = _read_body(request, limit + 1), "body"
-    else:
-        # WSGI hands over the query string's raw bytes as Latin-1 (PEP 3333).
-        body, what = query.encode("latin-1"), "query string"
+    body, what = _delivery(request)
     try:
         if len(body) > limit:
             body = b""
@@ -167,3 +181,29 @@ def receive(request, token):
         logger.exception("IPN receiver: could not store a delivery for webhook %s", webhook.pk)
         return _text("ERROR: not stored, retry later", 503)
     return _text("OK")
+
+
+def _kept(request, remembered: receiving.Remembered) -> bool:
+    """Whether a POST was verified with the webhook as this process remembers it, and kept
+    while the webhook's row is still that (webhooks/receiving.py). Anything else (not
+    verified, too large, the webhook changed, a database error) does nothing here, and the
+    delivery is judged afresh."""
+    body, _what = _delivery(request)
+    if len(body) > settings.IPN_MAX_BODY_BYTES:
+        return False
+    try:
+        _pairs, signature = ipn_verify(
+            webhook=remembered.webhook,
+            method=request.method,
+            body=body,
+            content_type=request.META.get("CONTENT_TYPE", ""),
+        )
+        return ipn_store(
+            webhook=remembered.webhook,
+            body=body,
+            signature=signature,
+            sender_ip=_sender_ip(request),
+            remembered=remembered,
+        )
+    except (Rejection, DatabaseError):
+        return False
