@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Max, OuterRef, Q, Subquery, Sum
+from django.db.models import Max, OuterRef, Q, Subquery, Sum, signals
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -19,7 +19,10 @@ from django.utils.functional import cached_property
 # also where a webhook's activity is read from, so that the receiver writes nothing more.
 from dashboard.models import WebhookTotal
 from ds24site.crypto import EncryptedTextField, reveal_value
-from ds24site.db import CurrentTransactionId  # (and registers the `__prefix` lookup)
+from ds24site.db import (  # (and registers the `__prefix` lookup)
+    CurrentTransactionId,
+    FastJSONField,
+)
 from webhooks import ipn
 from webhooks.signing import SIGNATURE_KEYS
 
@@ -363,7 +366,7 @@ class Event(models.Model):
     event = models.CharField(max_length=64)
     scope = models.CharField(max_length=10, choices=Scope.choices)
     # [[key, value], ...] as received: a JSON object would lose the order on PostgreSQL (jsonb).
-    payload = models.JSONField()
+    payload = FastJSONField()
     payload_hash = models.CharField(max_length=64)
     business_key = models.CharField(max_length=255, blank=True)
 
@@ -452,6 +455,27 @@ class Event(models.Model):
 
     def __str__(self):
         return f"{self.event} {self.order_id or self.eticket_id or ''}".strip()
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        """A row loaded with all its columns, as Model.from_db makes it, without running
+        Model.__init__: its per-field checks, descriptors and init signals were a third of the
+        time of an API page of 500 events (17 of ~45 ms, cProfile, bench/seed.py's log). No
+        field of Event needs them on load: its one descriptor that does work on set, the
+        webhook's id, only drops a cached webhook, which a new instance has not
+        (tests/webhooks/test_event_loading.py). Rows with deferred columns, and any while
+        something listens to Event's init signals, go Django's way."""
+        if (
+            len(values) != len(cls._meta.concrete_fields)
+            or signals.pre_init.has_listeners(cls)
+            or signals.post_init.has_listeners(cls)
+        ):
+            return super().from_db(db, field_names, values)
+        new = cls.__new__(cls)
+        new.__dict__.update(zip(_EVENT_ATTNAMES, values, strict=True))
+        new._state = models.base.ModelState()
+        new._state.adding, new._state.db = False, db
+        return new
 
     @cached_property
     def params(self) -> dict[str, str]:
@@ -543,6 +567,9 @@ class AffiliationEvent(Event):
     class Meta:
         proxy = True
         verbose_name = "affiliation"
+
+
+_EVENT_ATTNAMES = [field.attname for field in Event._meta.concrete_fields]
 
 
 class InboundIPN(models.Model):
