@@ -128,8 +128,12 @@ def receive(request, token):
         response["Allow"] = "GET, HEAD, POST"
         return response
     remembered = receiving.recall(token)
-    if remembered is not None and request.method == "POST" and _kept(request, remembered):
-        return _text("OK")
+    if remembered is not None and request.method == "POST":
+        try:
+            if _kept(request, remembered):
+                return _text("OK")
+        except DatabaseError:
+            return _not_stored(remembered.webhook)
     try:
         webhook = receiving.load(token)
     except (DatabaseError, DecryptionError, ImproperlyConfigured):
@@ -178,16 +182,20 @@ def receive(request, token):
         # does the rest (roll-ups, forwarding, ipn_received), so the answer waits for none.
         ipn_store(webhook=webhook, body=body, signature=signature, sender_ip=sender_ip)
     except DatabaseError:
-        logger.exception("IPN receiver: could not store a delivery for webhook %s", webhook.pk)
-        return _text("ERROR: not stored, retry later", 503)
+        return _not_stored(webhook)
     return _text("OK")
+
+
+def _not_stored(webhook) -> HttpResponse:
+    logger.exception("IPN receiver: could not store a delivery for webhook %s", webhook.pk)
+    return _text("ERROR: not stored, retry later", 503)
 
 
 def _kept(request, remembered: receiving.Remembered) -> bool:
     """Whether a POST was verified with the webhook as this process remembers it, and kept
     while the webhook's row is still that (webhooks/receiving.py). Anything else (not
-    verified, too large, the webhook changed, a database error) does nothing here, and the
-    delivery is judged afresh."""
+    verified, too large, the webhook changed) does nothing here, and the delivery is judged
+    afresh; a DatabaseError is raised, and answered as the fresh judgement's would be."""
     body, _what = _delivery(request)
     if len(body) > settings.IPN_MAX_BODY_BYTES:
         return False
@@ -205,5 +213,5 @@ def _kept(request, remembered: receiving.Remembered) -> bool:
             sender_ip=_sender_ip(request),
             remembered=remembered,
         )
-    except (Rejection, DatabaseError):
+    except Rejection:
         return False

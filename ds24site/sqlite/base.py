@@ -106,7 +106,11 @@ class WriterLine:
         if self._file is None or self._file[0] != pid:
             # A flock belongs to the open file: a forked worker sharing its parent's would
             # share the parent's lock, so each process opens the file itself.
-            self._file = (pid, os.open(self.path, os.O_RDWR | os.O_CREAT, PRIVATE))
+            try:
+                descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, PRIVATE)
+            except OSError as exc:  # as SQLite's own files would fail: a database error
+                raise OperationalError(f"cannot open {self.path}: {exc.strerror}") from exc
+            self._file = (pid, descriptor)
         return self._file[1]
 
 

@@ -7,8 +7,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.conftest import FORM, on_payment, signed
+from tests.conftest import FORM, PASSPHRASE, on_payment, signed
 from webhooks.models import Event, InboundIPN, RejectedDelivery, Webhook
+from webhooks.services import webhook_create
 
 pytestmark = pytest.mark.django_db
 
@@ -88,3 +89,12 @@ def test_unsigned_deliveries_stop_when_no_longer_accepted(post_ipn, webhook):
     response = post_ipn(webhook, on_payment(order_id="UNSIGNED2"))
     assert response.status_code == 403
     assert not Event.objects.filter(order_id="UNSIGNED2").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_failure_is_503_for_a_remembered_webhook_too(post_ipn, broken_database):
+    webhook = webhook_create(name="Payments", kind="payments", passphrase=PASSPHRASE)
+    assert post_ipn(webhook, signed(on_payment(order_id="FIRST")), follow=False).content == b"OK"
+    broken_database()
+    response = post_ipn(webhook, signed(on_payment(order_id="DOWN")), follow=False)
+    assert (response.status_code, response.content) == (503, b"ERROR: not stored, retry later")
