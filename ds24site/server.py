@@ -200,10 +200,11 @@ class DeadlineWorker(ThreadWorker):
         interval (5 ms) while other threads run. A client that sends its next request within
         KEEPALIVE_LINGER is served by this thread directly; the deadlines of each request
         apply as before, and after KEEP_SERVING requests (or a quiet client) the connection
-        goes back to the poller, so that no connection keeps a thread for long. With it,
-        `make bench`'s ingestion over 16 kept-alive connections went from 593 to 1,062 IPNs a
-        second on SQLite and from 616 to 866 on PostgreSQL (the baseline, served alike, from
-        764 to 1,421 and from 710 to 1,436)."""
+        goes back to the poller, so that no connection keeps a thread for long. With it, the
+        benchmark's ingestion over 16 kept-alive connections (`python -m bench.run --sections
+        ingest-sqlite,ingest-postgresql`) went from 593 to 1,062 IPNs a second on SQLite and
+        from 616 to 866 on PostgreSQL (the baseline, served alike, from 764 to 1,421 and from
+        710 to 1,436)."""
         for _ in range(KEEP_SERVING):
             if isinstance(getattr(conn.parser, "unreader", None), DeadlineUnreader):
                 conn.parser.unreader.start_head()

@@ -459,8 +459,9 @@ class Event(models.Model):
     @classmethod
     def from_db(cls, db, field_names, values):
         """A row loaded with all its columns, as Model.from_db makes it, without running
-        Model.__init__: its per-field checks, descriptors and init signals were a third of the
-        time of an API page of 500 events (17 of ~45 ms, cProfile, bench/seed.py's log). No
+        Model.__init__, whose per-field work was the largest item of an API page of 500 events
+        (cProfile): loading 500 events in-process took 27 ms with it and 14-20 ms without
+        (time.perf_counter, bench/seed.py's log). No
         field of Event needs them on load: its one descriptor that does work on set, the
         webhook's id, only drops a cached webhook, which a new instance has not
         (tests/webhooks/test_event_loading.py). Rows with deferred columns, and any while
