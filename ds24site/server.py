@@ -198,22 +198,30 @@ class DeadlineWorker(ThreadWorker):
         main thread puts it in its poller and, when the next request arrives, passes it to a
         pool thread again, and each of those hand-offs waits for the GIL, up to the switch
         interval (5 ms) while other threads run. A client that sends its next request within
-        KEEPALIVE_LINGER is served by this thread directly; the deadlines of each request
-        apply as before, and after KEEP_SERVING requests (or a quiet client) the connection
-        goes back to the poller, so that no connection keeps a thread for long. With it, the
-        benchmark's ingestion over 16 kept-alive connections (`python -m bench.run --sections
-        ingest-sqlite,ingest-postgresql`) went from 593 to 1,062 IPNs a second on SQLite and
-        from 616 to 866 on PostgreSQL (the baseline, served alike, from 764 to 1,421 and from
-        710 to 1,436)."""
+        KEEPALIVE_LINGER is served by this thread directly, while no other connection waits
+        for a thread (others_waiting); the deadlines of each request apply as before, and
+        after KEEP_SERVING requests, a quiet moment or a waiting connection, it goes back to
+        the poller. With it, the benchmark's ingestion over 16 kept-alive connections
+        (`python -m bench.run --sections ingest-sqlite,ingest-postgresql`) went from 593 to
+        1,062 IPNs a second on SQLite and from 616 to 866 on PostgreSQL (the baseline, served
+        alike, from 764 to 1,421 and from 710 to 1,436)."""
         for _ in range(KEEP_SERVING):
             if isinstance(getattr(conn.parser, "unreader", None), DeadlineUnreader):
                 conn.parser.unreader.start_head()
             keepalive = super().handle(conn)
-            if keepalive is not True or conn.is_http2 or not self.alive:
+            if keepalive is not True or conn.is_http2 or not self.alive or self.others_waiting():
                 return keepalive
-            if not next_request_arrives(conn, KEEPALIVE_LINGER):
+            if not next_request_arrives(conn, KEEPALIVE_LINGER) or self.others_waiting():
                 return keepalive
         return keepalive
+
+    def others_waiting(self) -> bool:
+        """Whether other connections wait for a pool thread. Then this one goes back to the
+        poller and, when its next request comes, to the end of the line, as gthread has it:
+        a client that keeps its next request coming, each within its deadlines, must not
+        keep a thread while others wait (a trickling one would hold it for many requests).
+        (The executor's queue: gthread's pool is a ThreadPoolExecutor.)"""
+        return not self.tpool._work_queue.empty()
 
     def handle_request(self, req, conn):
         body = self.read_body(req, conn)

@@ -243,6 +243,54 @@ def test_a_thread_serves_a_connection_s_next_requests_but_not_an_idle_one(gunico
         kept.close()
 
 
+def read_answer(sock) -> bool:
+    """Read one answer with a Content-Length off a kept-alive connection; False at its end."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        if not (chunk := sock.recv(65536)):
+            return False
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        int(line.partition(b":")[2]) for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )  # fmt: skip
+    while len(body) < length:
+        if not (chunk := sock.recv(65536)):
+            return False
+        body += chunk
+    return True
+
+
+def test_a_client_keeping_its_requests_coming_does_not_keep_the_thread_from_others(gunicorn):
+    """Each of its requests starts at once after the last answer and takes a second to
+    arrive (within the head deadline); with one thread, a second client is still served
+    after the request in progress, not after all of the first client's."""
+    server = gunicorn(WEB_CONCURRENCY="1", WEB_THREADS="1", REQUEST_HEADER_TIMEOUT="2")
+    stop = threading.Event()
+
+    def keep_coming():
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            while not stop.is_set():
+                sock.sendall(b"GET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+                time.sleep(1)
+                sock.sendall(b"\r\n")
+                if not read_answer(sock):
+                    return
+
+    first = threading.Thread(target=keep_coming, daemon=True)
+    first.start()
+    time.sleep(0.3)  # its first request holds the thread
+    started = time.monotonic()
+    try:
+        status, _text = server.post("/ipn/not-a-token", {"event": "x"}, timeout=8)
+        waited = time.monotonic() - started
+    finally:
+        stop.set()
+    assert status == 404
+    assert waited < 3  # one request of the first client's, not all of them
+
+
 def exchange(port: int, data: bytes, then: bytes = b"") -> bytes:
     """Send `data` (a request asking for `Connection: close`); once an interim `100 Continue`
     arrives, send `then`; everything the server sent until it closed."""
