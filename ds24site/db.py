@@ -28,8 +28,9 @@ class FastJSONField(JSONField):
     standard library's parser for all the JSON that it takes, in less than half the time: the
     500 payloads of an API page took 2.2 ms with json.loads and 1.0 ms with orjson (timed
     in-process over bench/seed.py's log, whose payloads are a tenth as long as Digistore24's
-    full ones). Text orjson refuses (numbers past 64 bits, NaN, lone surrogates) is left to
-    JSONField, which reads it as before. Written as JSONField writes it; to migrations it is a
+    full ones). Text orjson refuses (NaN, lone surrogates) is left to JSONField, which reads
+    it as before. Not for numbers past 64 bits, which orjson reads as floats without a word:
+    Event.payload holds strings only. Written as JSONField writes it; to migrations it is a
     JSONField."""
 
     def from_db_value(self, value, expression, connection):

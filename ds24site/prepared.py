@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from django.db import connections
 from django.db.backends.sqlite3.base import SQLiteCursorWrapper
-from django.db.models import NOT_PROVIDED, Model, QuerySet
+from django.db.models import NOT_PROVIDED, CharField, Model, QuerySet
 
 
 def _native(sql: str, connection) -> str:
@@ -183,8 +183,14 @@ class InsertIfRow(Insert):
         table = quote(self.model._meta.db_table)
         # Selected, a parameter has no column to take its type from: PostgreSQL would read a
         # text literal as text, which it does not assign to inet or bytea columns unasked.
+        # Text is cast without a length: a cast to varchar(n) would cut a longer value,
+        # where the column's own assignment refuses it.
         if connection.vendor == "postgresql":
-            placeholders = [f"%s::{field.cast_db_type(connection)}" for field in fields]
+            types = [
+                "varchar" if isinstance(field, CharField) else field.cast_db_type(connection)
+                for field in fields
+            ]
+            placeholders = [f"%s::{db_type}" for db_type in types]
         else:
             placeholders = ["%s"] * len(fields)
         row_of = self.row_of._meta

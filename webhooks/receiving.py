@@ -9,8 +9,9 @@ passphrase (as stored: re-encrypted whenever it is set), `active` and `accept_un
 still the ones the delivery was judged with. An IPN is therefore never kept on the strength of
 a webhook that changed since, in any process; when it did (or was deleted), nothing is written,
 the memory forgets it, and the delivery is judged afresh, exactly as if it had never been
-remembered. Only an `OK` is ever given from memory: any other answer (404, 403, 503 …) comes
-from a fresh load.
+remembered. Only an `OK` is ever given from memory, or a 503 when the database fails to keep
+the IPN (Digistore24 retries it): any other answer (404, 403, PAUSED …) comes from a fresh
+load.
 """
 
 from dataclasses import dataclass

@@ -116,6 +116,9 @@ class WriterLine:
 
 _lines: dict[str, WriterLine] = {}
 _lines_lock = threading.Lock()
+# A forked child starts with lines of its own: a lock another thread of the parent held at
+# the fork would never be released in the child.
+os.register_at_fork(after_in_child=_lines.clear)
 
 
 def writer_line(name: str) -> WriterLine:
