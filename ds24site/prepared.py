@@ -41,12 +41,28 @@ def _execute(connection, sql: str, native_sql: str, params, fetch: Callable):
     connection.ensure_connection()
     connection.validate_no_broken_transaction()
     with connection.wrap_database_errors:
-        cursor = connection.connection.cursor()
+        cursor = _driver_cursor(connection)
         try:
             cursor.execute(native_sql, params)
             return fetch(cursor)
         finally:
             cursor.close()
+
+
+def _driver_cursor(connection):
+    """The driver's cursor for these statements. On PostgreSQL one that binds parameters on
+    the server (psycopg.Cursor; Django's is psycopg's ClientCursor, which writes them into the
+    SQL): an IPN's body travels as a parameter instead of being escaped into the statement,
+    and psycopg prepares a statement once it has run a few times on a connection
+    (prepare_threshold), so PostgreSQL no longer parses and plans it for every IPN. About
+    10 % more IPNs a second under bench/ingest's load (throwaway harness, alternated runs:
+    957-988 against 884-890). The statements are fixed and name their columns, so a plan
+    kept across a migration is re-planned by PostgreSQL."""
+    if connection.vendor == "postgresql":
+        import psycopg  # (only with PostgreSQL)
+
+        return psycopg.Cursor(connection.connection)
+    return connection.connection.cursor()
 
 
 def _fetchall(cursor):
