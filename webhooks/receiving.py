@@ -59,8 +59,11 @@ def load(token: str) -> Webhook | None:
         if len(_memory) >= MEMORY_SIZE:
             _memory.clear()
         row = {
-            **{"id": webhook.pk, "token": token, "active": True},
-            **{"passphrase": passphrase_as_stored, "accept_unsigned": webhook.accept_unsigned},
+            "id": webhook.pk,
+            "token": token,
+            "active": True,
+            "passphrase": passphrase_as_stored,
+            "accept_unsigned": webhook.accept_unsigned,
         }
         _memory[token] = Remembered(webhook, row)
     return webhook

@@ -38,14 +38,12 @@ def _sender_ip(request) -> str | None:
 def _delivery(request) -> tuple[bytes, str]:
     """What a delivery carries (a POST's body or a GET's query string), up to one byte past
     IPN_MAX_BODY_BYTES (enough to tell it is too large without reading the rest), and what
-    it is called in an error. The body is read once and kept on the request: a delivery
-    judged with a remembered webhook may be judged again afresh."""
+    it is called in an error. Read once, before the webhook is looked up, for whichever way
+    the delivery is judged (webhooks/receiving.py)."""
     if request.method != "POST":
         # WSGI hands over the query string's raw bytes as Latin-1 (PEP 3333).
         return request.META.get("QUERY_STRING", "").encode("latin-1"), "query string"
-    if not hasattr(request, "_ipn_body"):
-        request._ipn_body = _read_body(request, settings.IPN_MAX_BODY_BYTES + 1)
-    return request._ipn_body, "body"
+    return _read_body(request, settings.IPN_MAX_BODY_BYTES + 1), "body"
 
 
 def _read_body(request, size: int) -> bytes:
@@ -127,10 +125,11 @@ def receive(request, token):
         response = _text("ERROR: method not allowed", 405)
         response["Allow"] = "GET, HEAD, POST"
         return response
+    body, what = _delivery(request)
     remembered = receiving.recall(token)
     if remembered is not None and request.method == "POST":
         try:
-            if _kept(request, remembered):
+            if _kept(request, remembered, body):
                 return _text("OK")
         except DatabaseError:
             return _not_stored(remembered.webhook)
@@ -158,7 +157,6 @@ def receive(request, token):
     sender_ip = _sender_ip(request)
     content_type = request.META.get("CONTENT_TYPE", "")
     limit = settings.IPN_MAX_BODY_BYTES
-    body, what = _delivery(request)
     try:
         if len(body) > limit:
             body = b""
@@ -191,12 +189,11 @@ def _not_stored(webhook) -> HttpResponse:
     return _text("ERROR: not stored, retry later", 503)
 
 
-def _kept(request, remembered: receiving.Remembered) -> bool:
+def _kept(request, remembered: receiving.Remembered, body: bytes) -> bool:
     """Whether a POST was verified with the webhook as this process remembers it, and kept
     while the webhook's row is still that (webhooks/receiving.py). Anything else (not
     verified, too large, the webhook changed) does nothing here, and the delivery is judged
     afresh; a DatabaseError is raised, and answered as the fresh judgement's would be."""
-    body, _what = _delivery(request)
     if len(body) > settings.IPN_MAX_BODY_BYTES:
         return False
     try:
